@@ -1,0 +1,41 @@
+"""Domain errors, each with a stable ``code`` that adapters turn into an ack or HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command was refused; nothing changed."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class Invalid(DomainError):
+    code = "invalid"
+
+
+class UnknownCommand(DomainError):
+    code = "unknown_command"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The command does not fit the current state (ballot closed, floor taken, ...)."""
+
+    code = "conflict"
+
+
+class SessionClosed(DomainError):
+    code = "session_closed"

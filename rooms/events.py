@@ -1,0 +1,35 @@
+"""Events: the only thing that changes a session, and the unit of its log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A fact decided by the domain, not yet numbered by the log.
+
+    ``data`` holds JSON values only (str, int, float, bool, None, list, dict)
+    so every store can keep it and every node folds it the same way.
+    """
+
+    type: str
+    data: Mapping[str, Any]
+    actor: str
+    at: float
+    key: str | None = None  # the command's idempotency key, so a retried emit is applied once
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the log keeps it: numbered from 1 and hash-chained to its predecessor."""
+
+    seq: int
+    type: str
+    data: Mapping[str, Any]
+    actor: str
+    at: float
+    key: str | None
+    prev_hash: str
+    hash: str = field(default="")
