@@ -1,0 +1,84 @@
+"""``python -m server``: run the hub (embedded SQLite unless REDIS_URL is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from rooms.actors import Kind
+from server.app import create_app
+from server.config import Config, parse_args
+from server.keys import SESSIONS, SIGNER
+from server.provision import found_session, write_links_csv
+
+DEMO_ID = "banyuwangi"
+DEMO_TITLE = "Musrenbangdes Serentak Kabupaten Banyuwangi"
+DEMO_VENUE = "35.10.13.2007"  # Desa Bubuk, Kecamatan Rogojampi: the regent's venue in 2020
+ROSTER = Path(__file__).resolve().parent.parent / "data" / "banyuwangi_wilayah.csv"
+
+
+def _links_path(config: Config, session_id: str) -> Path:
+    return config.data_dir / f"links-{session_id}.csv"
+
+
+async def _demo(app: web.Application, config: Config) -> None:
+    """Create the demo session on first start; every later start reprints its links."""
+    sessions = app[SESSIONS]
+    path = _links_path(config, DEMO_ID)
+    if DEMO_ID not in await sessions.ids():
+        _, links = await found_session(sessions, app[SIGNER], config.base_url, DEMO_TITLE,
+                                       ROSTER.read_text(encoding="utf-8"), DEMO_VENUE, session_id=DEMO_ID)
+        write_links_csv(path, links)
+    if not path.exists():
+        print(f"Tautan sesi demo tidak ada di {path}", file=sys.stderr)
+        return
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    first = {r["role"]: r["link"] for r in reversed(rows)}
+    villages = [r for r in rows if r["role"] == "village"]
+    samples = [r for r in villages if r["village_code"] == DEMO_VENUE] + [
+        r for r in villages if r["mode"] == "interaktif" and r["village_code"] != DEMO_VENUE][:1] + [
+        r for r in villages if r["mode"] == "pantau"][:1]
+    print(f"\nSesi demo: {DEMO_TITLE}")
+    print(f"  Pimpinan (bupati):  {first['chair']}")
+    print(f"  Moderator:          {first['moderator']}")
+    for r in samples:
+        print(f"  Desa {r['village_name']} ({r['kecamatan_name']}, {r['mode']}): {r['link']}")
+    print(f"  Halaman publik:     {first['public']}")
+    print(f"  Tautan semua desa:  {path}\n")
+
+
+async def serve(config: Config) -> None:
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    if config.demo:
+        await _demo(app, config)
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    admin = app[SIGNER].issue("*", Kind.ADMIN, "admin")
+    print(f"Musrenbang Hub berjalan di {config.base_url} (penyimpanan: "
+          f"{'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'hub.sqlite3'})")
+    print(f"Kredensial operator (POST /api/sessions): {admin}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The JSON HTTP API: sessions, snapshots, the verified event log, health and metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from rooms.actors import Kind
+from rooms.errors import DomainError, Forbidden, Invalid
+from rooms.log.chain import to_json, verify
+from server.credentials import BadCredential, Credential
+from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.provision import found_session
+
+_STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
+           "conflict": 409, "version_conflict": 409, "session_closed": 409}
+_MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
+
+
+def _error(err: DomainError) -> web.Response:
+    return web.json_response({"ok": False, "error": err.code, "message": err.message},
+                             status=_STATUS.get(err.code, 400))
+
+
+@web.middleware
+async def domain_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as err:
+        request.app[METRICS].http_errors.labels(err.code).inc()
+        return _error(err)
+
+
+def _credential(request: web.Request) -> Credential | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    if not header.startswith("Bearer "):
+        raise BadCredential("Gunakan Authorization: Bearer <kredensial>")
+    return request.app[SIGNER].verify(header.removeprefix("Bearer ").strip())
+
+
+async def _audience(request: web.Request, session_id: str) -> str:
+    """Who reads: staff of this session, one of its villages, else the public."""
+    cred = _credential(request)
+    if cred is None or cred.session != session_id:
+        return "public"
+    assembly = await request.app[SESSIONS].get(session_id)
+    if assembly.is_revoked(cred.id):
+        raise BadCredential("Kredensial telah dicabut")
+    if cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR):
+        return "staff"
+    return f"village:{cred.actor.id}" if cred.actor.kind is Kind.VILLAGE else "public"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    sessions = await request.app[SESSIONS].ids()  # touches the store: a dead Redis fails the check
+    return web.json_response({"ok": True, "store": "redis" if request.app[CONFIG].redis_url else "sqlite",
+                              "sessions": len(sessions)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    sessions = request.app[SESSIONS]
+    out = []
+    for sid in await sessions.ids():
+        model = (await sessions.get(sid, fresh=False)).read_models(["session"], "public")["session"]
+        out.append({"id": sid, **model})
+    return web.json_response({"sessions": out})
+
+
+async def create(request: web.Request) -> web.Response:
+    cred = _credential(request)
+    if cred is None or cred.actor.kind is not Kind.ADMIN:
+        raise Forbidden("Hanya operator hub yang dapat membuat sesi")
+    if (request.content_length or 0) > _MAX_BODY:
+        raise Invalid("Berkas terlalu besar")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid("Badan permintaan harus JSON") from None
+    if not isinstance(body, dict) or set(body) - {"title", "roster_csv", "venue", "interactive"}:
+        raise Invalid("Isian yang dikenal: title, roster_csv, venue, interactive")
+    title, roster, venue = body.get("title"), body.get("roster_csv"), body.get("venue")
+    interactive = body.get("interactive")
+    if not all(isinstance(x, str) for x in (title, roster, venue)):
+        raise Invalid("title, roster_csv dan venue wajib berupa teks")
+    if interactive is not None and not (isinstance(interactive, list) and all(isinstance(x, str) for x in interactive)):
+        raise Invalid("interactive harus daftar kode desa")
+    sid, links = await found_session(request.app[SESSIONS], request.app[SIGNER], request.app[CONFIG].base_url,
+                                     title, roster, venue, interactive=interactive)
+    return web.json_response({"id": sid, "links": [
+        {"role": link.role, "village": link.village.code if link.village else None, "url": link.url}
+        for link in links]}, status=201)
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    sid = request.match_info["session"]
+    assembly = await request.app[SESSIONS].get(sid)
+    return web.json_response(assembly.snapshot(await _audience(request, sid)))
+
+
+async def event_log(request: web.Request) -> web.Response:
+    """The whole log with its hash-chain verification — for staff and the operator (it names voters)."""
+    sid = request.match_info["session"]
+    cred = _credential(request)
+    staff = cred is not None and (cred.actor.kind is Kind.ADMIN or (
+        cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
+    if not staff:
+        raise Forbidden("Log peristiwa hanya untuk pimpinan, moderator dan operator")
+    await request.app[SESSIONS].get(sid)  # 404 for an unknown session
+    records = await request.app[SESSIONS].log.read(sid)
+    check = verify(records)
+    return web.json_response({
+        "session": sid,
+        "verification": {"ok": check.ok, "count": check.count, "head": check.head,
+                         "first_bad": check.first_bad, "reason": check.reason},
+        "events": [to_json(r) for r in records],
+    })
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics),
+        web.get("/api/sessions", list_sessions),
+        web.post("/api/sessions", create),
+        web.get("/api/sessions/{session}", snapshot),
+        web.get("/api/sessions/{session}/log", event_log),
+    ]

@@ -1,0 +1,78 @@
+"""The aiohttp application factory: the one place that wires stores, channel and pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from rooms.log.port import EventLog
+from rooms.log.redis import RedisLog
+from rooms.log.sqlite import SqliteLog
+from server.api import _MAX_BODY, domain_errors, routes
+from server.config import Config
+from server.credentials import Signer
+from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.metrics import Metrics
+from server.push import Pusher
+from server.service import Sessions
+from server.sockets import Channel
+
+SIO = web.AppKey("sio", socketio.AsyncServer)
+CHANNEL = web.AppKey("channel", Channel)
+
+
+def _origin_check(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool] | None:
+    """Browsers may connect from the hub's own origin and the configured ones; None = own only."""
+    if not extra:
+        return None
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin is None or origin == own or origin in extra
+
+    return allowed
+
+
+def open_log(config: Config) -> EventLog:
+    """The one place choosing the store: Redis when REDIS_URL is set (several nodes), else SQLite."""
+    if config.redis_url:
+        return RedisLog(config.redis_url, prefix=config.redis_prefix)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteLog(config.data_dir / "hub.sqlite3")
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
+    app[CONFIG] = config
+    app[SIGNER] = Signer(config.secret)
+    app[METRICS] = Metrics()
+    manager = (socketio.AsyncRedisManager(config.redis_url, channel=f"{config.redis_prefix}:socketio")
+               if config.redis_url else None)
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
+                               cors_allowed_origins=_origin_check(config.origins),
+                               max_http_buffer_size=64 * 1024)
+    sio.attach(app)
+    app[SIO] = sio
+    app.add_routes(routes())
+
+    async def record(app: web.Application) -> AsyncIterator[None]:
+        log = open_log(config)
+        sessions = Sessions(log)
+        pusher = Pusher(sio, config.flush_interval)
+        sessions.listen(pusher.changed)
+        app[SESSIONS] = sessions
+        app[CHANNEL] = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)
+        yield
+        await pusher.close()
+        await log.close()
+
+    async def disconnect_all(app: web.Application) -> None:
+        for sid in list(app[CHANNEL].conns):
+            await sio.disconnect(sid)
+
+    app.cleanup_ctx.append(record)
+    app.on_shutdown.append(disconnect_all)
+    return app

@@ -1,0 +1,78 @@
+"""Hub settings: command-line flags over environment variables over defaults."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("var")
+    redis_url: str | None = None  # set: Redis log + Socket.IO Redis manager (several nodes); unset: SQLite
+    redis_prefix: str = "mh"  # key prefix in Redis, so several hubs or test runs can share one server
+    secret: str = ""  # HMAC key for credentials; every node of one hub must share it
+    origins: tuple[str, ...] = ()  # extra browser origins allowed besides the hub's own
+    public_url: str = ""  # how people reach the hub, for printed links; default http://host:port
+    rate: float = 20.0  # commands per second per connection, sustained
+    burst: int = 40  # commands a connection may send at once before the rate applies
+    flush_interval: float = 0.1  # seconds between read-model pushes of one session (coalescing)
+    ice_servers: tuple[dict[str, object], ...] = field(default=())
+    demo: bool = True  # create the demo session on first start
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+def load_secret(data_dir: Path, given: str) -> str:
+    """Use the given secret, else the one kept in the data folder, else make and keep one.
+
+    Keeping it means the printed links survive a restart.
+    """
+    if given:
+        return given
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    env = os.environ
+    p = argparse.ArgumentParser(prog="python -m server", description="Musrenbang Hub")
+    p.add_argument("--host", default=env.get("MH_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(env.get("MH_PORT", "8080")))
+    p.add_argument("--data", default=env.get("MH_DATA", "var"), help="data folder (SQLite log, secret, links)")
+    p.add_argument("--redis-url", default=env.get("REDIS_URL") or None)
+    p.add_argument("--redis-prefix", default=env.get("MH_REDIS_PREFIX", "mh"))
+    p.add_argument("--secret", default=env.get("MH_SECRET", ""))
+    p.add_argument("--origin", action="append", default=[o for o in env.get("MH_ORIGINS", "").split(",") if o])
+    p.add_argument("--public-url", default=env.get("MH_PUBLIC_URL", ""))
+    p.add_argument("--rate", type=float, default=float(env.get("MH_RATE", "20")))
+    p.add_argument("--burst", type=int, default=int(env.get("MH_BURST", "40")))
+    p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
+    a = p.parse_args(argv)
+    data_dir = Path(a.data)
+    return Config(
+        host=a.host,
+        port=a.port,
+        data_dir=data_dir,
+        redis_url=a.redis_url,
+        redis_prefix=a.redis_prefix,
+        secret=load_secret(data_dir, a.secret),
+        origins=tuple(a.origin),
+        public_url=a.public_url,
+        rate=a.rate,
+        burst=a.burst,
+        demo=not a.no_demo,
+    )

@@ -1,0 +1,15 @@
+"""Typed keys of what the aiohttp app holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.config import Config
+from server.credentials import Signer
+from server.metrics import Metrics
+from server.service import Sessions
+
+CONFIG = web.AppKey("config", Config)
+SESSIONS = web.AppKey("sessions", Sessions)
+SIGNER = web.AppKey("signer", Signer)
+METRICS = web.AppKey("metrics", Metrics)

@@ -1,0 +1,82 @@
+"""Pushing read models to a session's Socket.IO rooms, coalesced.
+
+Votes can arrive thousands a second; rebuilding the board for every one would cost
+more than the votes. Changes are marked dirty and flushed at most once per
+``interval`` per session (the first change after a quiet spell goes out at once).
+Every push carries the log version it reflects, so a client that got a newer
+snapshot drops an older push, and two nodes pushing the same session cannot
+move a client backwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import socketio
+
+from rooms.events import RecordedEvent
+from server.assembly import Assembly
+
+log = logging.getLogger(__name__)
+
+
+def room(session_id: str, audience: str) -> str:
+    """Socket.IO room of one audience of a session: "staff", "public" or "village:<code>"."""
+    return f"{session_id}/{audience}"
+
+
+@dataclass
+class _Dirty:
+    names: set[str] = field(default_factory=set)
+    villages: set[str] = field(default_factory=set)  # villages whose own view changed
+    task: asyncio.Task[None] | None = None
+    last: float = 0.0
+
+
+class Pusher:
+    def __init__(self, sio: socketio.AsyncServer, interval: float) -> None:
+        self._sio = sio
+        self._interval = interval
+        self._dirty: dict[str, _Dirty] = {}
+
+    def changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        dirty = self._dirty.setdefault(assembly.session_id, _Dirty())
+        dirty.names |= Assembly.touched(records)
+        dirty.villages.update(r.actor for r in records if assembly.village(r.actor) is not None)
+        if dirty.task is None:
+            delay = max(0.0, dirty.last + self._interval - time.monotonic())
+            dirty.task = asyncio.get_running_loop().create_task(self._flush(assembly, dirty, delay))
+
+    async def _flush(self, assembly: Assembly, dirty: _Dirty, delay: float) -> None:
+        await asyncio.sleep(delay)
+        names, villages = dirty.names, dirty.villages
+        dirty.names, dirty.villages, dirty.task = set(), set(), None
+        dirty.last = time.monotonic()
+        sid = assembly.session_id
+        try:
+            for audience in ("staff", "public"):
+                await self._emit(assembly, names, audience, sid)
+            for code in villages:
+                await self._emit(assembly, names & _PERSONAL, f"village:{code}", sid)
+        except Exception:  # a failed push must not kill the session's flushing; clients resync
+            log.exception("push failed for session %s", sid)
+
+    async def _emit(self, assembly: Assembly, names: set[str], audience: str, sid: str) -> None:
+        if not names:
+            return
+        models = assembly.read_models(names, audience)
+        await self._sio.emit("update", {"version": assembly.version, "models": models}, room=room(sid, audience))
+
+    async def close(self) -> None:
+        tasks = [d.task for d in self._dirty.values() if d.task]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# read models that differ per village (its own vote); pushed to that village's room only
+_PERSONAL = {"ballots"}

@@ -1,0 +1,156 @@
+"""The Socket.IO channel: connect with a credential, commands as events with acks.
+
+A client connects with ``auth={"token": ...}`` (chair, moderator, village) or
+``auth={"session": id, "browser": id}`` (the public, read-only but for "dukung").
+After connecting it asks ``sync`` for a snapshot of its audience; later changes come
+as ``update`` pushes carrying their log version. Every other event name is a domain
+command: ``emit("ballot.cast", {..., "key": idem}, callback)`` is acked with
+``{"ok": true, "version": n}`` or ``{"ok": false, "error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+from rooms.actors import Actor, Kind
+from rooms.commands import parse_command
+from rooms.errors import DomainError, Forbidden, Invalid
+from server.credentials import BadCredential, Signer
+from server.metrics import Metrics
+from server.push import room
+from server.ratelimit import TokenBucket
+from server.service import Sessions
+
+log = logging.getLogger(__name__)
+
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(slots=True)
+class Connection:
+    session: str
+    actor: Actor
+    credential: str | None
+    audience: str
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(1, 1))
+
+
+def _fail(err: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": err.code, "message": err.message}
+
+
+class Channel:
+    """Socket.IO handlers bound to one hub's sessions."""
+
+    def __init__(self, sio: socketio.AsyncServer, sessions: Sessions, signer: Signer, metrics: Metrics,
+                 rate: float, burst: int) -> None:
+        self.sio, self.sessions, self.signer, self.metrics = sio, sessions, signer, metrics
+        self.rate, self.burst = rate, burst
+        self.conns: dict[str, Connection] = {}
+        self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
+        sio.on("connect", self.on_connect)
+        sio.on("disconnect", self.on_disconnect)
+        sio.on("sync", self.on_sync)
+        sio.on("*", self.on_command)
+
+    async def _identify(self, auth: object) -> tuple[str, Actor, str | None]:
+        if not isinstance(auth, dict):
+            raise BadCredential("Kredensial diperlukan")
+        if "token" in auth:
+            cred = self.signer.verify(auth["token"])
+            if cred.actor.kind is Kind.ADMIN:
+                raise Forbidden("Kredensial operator tidak untuk ruang sidang")
+            return cred.session, cred.actor, cred.id
+        session, browser = auth.get("session"), auth.get("browser")
+        if not isinstance(session, str) or not isinstance(browser, str) or not _BROWSER_ID.match(browser):
+            raise Invalid("Sesi dan pengenal peramban diperlukan")
+        return session, Actor(Kind.PUBLIC, f"public:{browser}"), None
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        try:
+            session, actor, credential = await self._identify(auth)
+            assembly = await self.sessions.get(session)
+            if credential and assembly.is_revoked(credential):
+                raise BadCredential("Kredensial telah dicabut")
+            if assembly.role_of(actor) is None:
+                raise Forbidden("Peserta tidak terdaftar di sesi ini")
+        except DomainError as err:
+            self.metrics.refused.labels(err.code).inc()
+            raise socketio.exceptions.ConnectionRefusedError({"error": err.code, "message": err.message})
+        if actor.kind in (Kind.CHAIR, Kind.MODERATOR):
+            audience = "staff"
+        else:
+            audience = "public"
+        conn = Connection(session, actor, credential, audience, TokenBucket(self.rate, self.burst))
+        self.conns[sid] = conn
+        await self.sio.enter_room(sid, room(session, audience))
+        if actor.kind is Kind.VILLAGE:
+            await self.sio.enter_room(sid, room(session, f"village:{actor.id}"))
+            await self._attendance(conn, +1)
+        self.metrics.connections.inc()
+
+    async def on_disconnect(self, sid: str, *_: object) -> None:
+        conn = self.conns.pop(sid, None)
+        if conn is None:
+            return
+        self.metrics.connections.dec()
+        if conn.actor.kind is Kind.VILLAGE:
+            await self._attendance(conn, -1)
+
+    async def _attendance(self, conn: Connection, delta: int) -> None:
+        """Record a village's arrival on its first connection here and departure on its last."""
+        key = (conn.session, conn.actor.id)
+        count = self._present.get(key, 0) + delta
+        self._present[key] = count
+        if count == (1 if delta > 0 else 0):
+            if count == 0:
+                del self._present[key]
+            name = "attendance.join" if delta > 0 else "attendance.leave"
+            cmd = parse_command(name, {"village": conn.actor.id})
+            try:
+                await self.sessions.execute(conn.session, cmd, Actor(Kind.SYSTEM, "hub"), time.time())
+            except DomainError as err:  # e.g. session closed: attendance is then history
+                log.info("attendance not recorded for %s: %s", conn.actor.id, err.code)
+
+    async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
+        conn = self.conns.get(sid)
+        if conn is None:
+            return _fail(BadCredential("Belum terhubung"))
+        assembly = await self.sessions.get(conn.session)
+        audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
+        snapshot = assembly.snapshot(audience)
+        return {"ok": True, "version": assembly.version, "models": snapshot,
+                "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
+
+    async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:
+        started = time.perf_counter()
+        conn = self.conns.get(sid)
+        result = await self._command(conn, event, args)
+        self.metrics.observe(event, result, time.perf_counter() - started)
+        return result
+
+    async def _command(self, conn: Connection | None, event: str, args: tuple[object, ...]) -> dict[str, Any]:
+        if conn is None:
+            return _fail(BadCredential("Belum terhubung"))
+        if not conn.bucket.take(time.monotonic()):
+            return _fail(DomainError("Terlalu banyak permintaan; tunggu sebentar", "rate_limited"))
+        try:
+            if len(args) != 1:
+                raise Invalid("Perintah membawa tepat satu objek data")
+            cmd = parse_command(event, args[0])
+            assembly = await self.sessions.get(conn.session, fresh=False)
+            if conn.credential and assembly.is_revoked(conn.credential):
+                raise BadCredential("Kredensial telah dicabut")
+            version = await self.sessions.execute(conn.session, cmd, conn.actor, time.time())
+        except DomainError as err:
+            return _fail(err)
+        except Exception:  # never crash the hub on one command; the log says what happened
+            log.exception("command %s failed", event)
+            return _fail(DomainError("Kesalahan internal", "internal"))
+        return {"ok": True, "version": version}

@@ -1,0 +1,140 @@
+"""A real hub on a loopback port with a small session, over either store."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import socketio
+from aiohttp import web
+
+from rooms.actors import Kind
+from server.app import create_app
+from server.config import Config
+from server.keys import SESSIONS, SIGNER
+from server.provision import found_session
+from tests.conftest import REDIS_URL, free_port
+
+ROSTER_CSV = (Path(__file__).resolve().parents[2] / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
+VENUE = "35.10.13.2007"  # Bubuk, Rogojampi
+
+
+def small_roster(kecamatan: tuple[str, ...] = ("35.10.13", "35.10.01", "35.10.02")) -> str:
+    """The real roster cut to a few kecamatan: fast to fold, still the real codes and names."""
+    lines = ROSTER_CSV.strip().splitlines()
+    return "\n".join([lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in kecamatan]) + "\n"
+
+
+@dataclass
+class Hub:
+    url: str
+    app: web.Application
+    session: str
+    tokens: dict[str, str]  # "chair", "moderator", and village codes
+    villages: list[str]  # codes, venue first
+    interactive: list[str]
+    clients: list[socketio.AsyncClient] = field(default_factory=list)
+
+    def token(self, who: str) -> str:
+        return self.tokens[who]
+
+    async def connect(self, who: str | None = None, browser: str | None = None, **kw: Any) -> "Client":
+        auth: dict[str, str]
+        if who is None:
+            auth = {"session": self.session, "browser": browser or secrets.token_hex(8)}
+        else:
+            auth = {"token": self.tokens[who]}
+        client = Client(self)
+        await client.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=5, **kw)
+        self.clients.append(client.sio)
+        return client
+
+
+class Client:
+    """A Socket.IO client that records pushed updates and keeps a merged view."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.updates: list[dict[str, Any]] = []
+        self.models: dict[str, Any] = {}
+        self.changed = asyncio.Event()
+        self.sio.on("update", self._update)
+
+    async def _update(self, data: dict[str, Any]) -> None:
+        self.updates.append(data)
+        self.models.update(data["models"])
+        self.changed.set()
+
+    async def sync(self) -> dict[str, Any]:
+        reply = await self.sio.call("sync", {}, timeout=5)
+        assert reply["ok"], reply
+        self.models.update(reply["models"])
+        return reply
+
+    async def cmd(self, name: str, payload: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        body = dict(payload or {}, **kw)
+        return await self.sio.call(name, body, timeout=5)
+
+    async def ok(self, name: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
+        reply = await self.cmd(name, payload, **kw)
+        assert reply.get("ok"), (name, reply)
+        return int(reply["version"])
+
+    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.models):
+            self.changed.clear()
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"timed out; models: {list(self.models)}"
+            try:
+                await asyncio.wait_for(self.changed.wait(), remaining)
+            except TimeoutError:
+                pass
+
+
+async def start_hub(tmp_path: Path, store: str, prefix: str, **overrides: Any) -> tuple[web.AppRunner, str, web.Application]:
+    port = free_port()
+    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, secret="test-secret",
+                    redis_url=REDIS_URL if store == "redis" else None, redis_prefix=prefix,
+                    demo=False, flush_interval=0.02, **overrides)
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}", app
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Hub]:
+    prefix = f"mhtest-{secrets.token_hex(4)}"
+    runner, url, app = await start_hub(tmp_path, request.param, prefix, **getattr(request, "hub_options", {}))
+    sid, links = await found_session(app[SESSIONS], app[SIGNER], url, "Uji Musrenbang", small_roster(), VENUE)
+    tokens: dict[str, str] = {}
+    for link in links:
+        if link.role in ("chair", "moderator"):
+            tokens.setdefault(link.role, link.url.split("#t=")[1])
+    signer = app[SIGNER]
+    assembly = await app[SESSIONS].get(sid)
+    roster = assembly.read_models(["roster"], "staff")["roster"]
+    codes = [v["code"] for v in roster["villages"]]
+    for code in codes:
+        tokens[code] = signer.issue(sid, Kind.VILLAGE, code, code)
+    interactive = [v["code"] for v in roster["villages"] if v["mode"] == "interactive"]
+    hub = Hub(url, app, sid, tokens, sorted(codes, key=lambda c: c != VENUE), interactive)
+    yield hub
+    for c in hub.clients:
+        await c.disconnect()
+    await runner.cleanup()
+    if request.param == "redis":
+        r = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
+        if keys:
+            await r.delete(*keys)
+        await r.aclose()
