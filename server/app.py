@@ -61,7 +61,7 @@ def create_app(config: Config) -> web.Application:
     async def record(app: web.Application) -> AsyncIterator[None]:
         log = open_log(config)
         sessions = Sessions(log)
-        pusher = Pusher(sio, config.flush_interval)
+        pusher = Pusher(sio, config.flush_interval, sessions.lock)
         sessions.listen(pusher.changed)
         app[SESSIONS] = sessions
         app[CHANNEL] = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)

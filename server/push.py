@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import socketio
@@ -38,8 +38,9 @@ class _Dirty:
 
 
 class Pusher:
-    def __init__(self, sio: socketio.AsyncServer, interval: float) -> None:
+    def __init__(self, sio: socketio.AsyncServer, interval: float, guard: Callable[[str], asyncio.Lock]) -> None:
         self._sio = sio
+        self._guard = guard  # the session's lock: held while a batch is folded ahead of its append
         self._interval = interval
         self._dirty: dict[str, _Dirty] = {}
 
@@ -58,18 +59,16 @@ class Pusher:
         dirty.last = time.monotonic()
         sid = assembly.session_id
         try:
-            for audience in ("staff", "public"):
-                await self._emit(assembly, names, audience, sid)
-            for code in villages:
-                await self._emit(assembly, names & _PERSONAL, f"village:{code}", sid)
+            async with self._guard(sid):  # build from durable state only, then send outside the lock
+                version = assembly.version
+                pushes = [(audience, assembly.read_models(names, audience)) for audience in ("staff", "public")]
+                pushes += [(f"village:{code}", assembly.read_models(names & _PERSONAL, f"village:{code}"))
+                           for code in villages]
+            for audience, models in pushes:
+                if models:
+                    await self._sio.emit("update", {"version": version, "models": models}, room=room(sid, audience))
         except Exception:  # a failed push must not kill the session's flushing; clients resync
             log.exception("push failed for session %s", sid)
-
-    async def _emit(self, assembly: Assembly, names: set[str], audience: str, sid: str) -> None:
-        if not names:
-            return
-        models = assembly.read_models(names, audience)
-        await self._sio.emit("update", {"version": assembly.version, "models": models}, room=room(sid, audience))
 
     async def close(self) -> None:
         tasks = [d.task for d in self._dirty.values() if d.task]

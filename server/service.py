@@ -1,26 +1,67 @@
-"""The application layer: one command through decide → durable append → fold → notify.
+"""The application layer: commands → decide → durable append → fold → notify.
 
-Per session, commands run one at a time under a lock against a cached Assembly. The
-cache may lag the log when other nodes write to it (Redis): the append carries the
-expected version, so a stale node gets a conflict, catches up from the log and decides
-again — two nodes never interleave one session's log.
+Commands of one session are committed in batches: while one append is on its way to
+disk, the commands that arrive queue up; then each is decided in turn against the
+state the previous ones leave, and all their events go to the log in ONE append (one
+transaction, one fsync, one Redis round trip). Nobody hears of an event — no ack, no
+push — before its append returned. Deciding in turn means folding each command's
+events before the append completes; if the append then fails, the cached state is
+thrown away and rebuilt from the log, and the batch is decided again (a version
+conflict: another node wrote first) or refused (the store failed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from rooms.actors import Actor
 from rooms.commands import Command
-from rooms.errors import NotFound
+from rooms.errors import DomainError, NotFound
 from rooms.events import Event, RecordedEvent
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
 
+log = logging.getLogger(__name__)
+
 Listener = Callable[[Assembly, Sequence[RecordedEvent]], None]
 
-_ATTEMPTS = 5  # conflicts in a row before giving up: only under a storm of writes from other nodes
+_ATTEMPTS = 5  # version conflicts in a row before a batch is refused: only under a storm from other nodes
+
+
+class Unavailable(DomainError):
+    code = "unavailable"
+
+
+@dataclass(slots=True)
+class _Pending:
+    cmd: Command
+    actor: Actor
+    now: float
+    done: asyncio.Future[int]
+
+
+@dataclass(slots=True)
+class _Queue:
+    waiting: list[_Pending] = field(default_factory=list)
+    draining: asyncio.Task[None] | None = None
+
+
+def _settle(item: _Pending, outcome: int | DomainError) -> None:
+    if item.done.done():  # the caller went away; its command stands all the same
+        return
+    if isinstance(outcome, DomainError):
+        item.done.set_exception(outcome)
+    else:
+        item.done.set_result(outcome)
+
+
+def _provisional(assembly: Assembly, events: Sequence[Event]) -> None:
+    """Fold events ahead of their append, so the next command in the batch sees them."""
+    for e in events:
+        assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
 
 
 class Sessions:
@@ -29,73 +70,122 @@ class Sessions:
         self._listener = listener
         self._cache: dict[str, Assembly] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._queues: dict[str, _Queue] = {}
 
     def listen(self, listener: Listener) -> None:
         self._listener = listener
 
-    def _lock(self, session_id: str) -> asyncio.Lock:
+    def _notify(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        if records and self._listener:
+            self._listener(assembly, records)
+
+    def lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
 
     async def _catch_up(self, assembly: Assembly) -> None:
         records = await self.log.read(assembly.session_id, after=assembly.version)
         for record in records:
             assembly.apply(record)
-        if records and self._listener:
-            self._listener(assembly, records)
+        self._notify(assembly, records)
+
+    async def _rebuild(self, session_id: str) -> Assembly:
+        assembly = Assembly(session_id)
+        await self._catch_up(assembly)
+        self._cache[session_id] = assembly
+        return assembly
 
     async def get(self, session_id: str, fresh: bool = True) -> Assembly:
-        """The session's state; ``fresh`` reads what other nodes appended since."""
+        """The session's state; ``fresh`` also reads what other nodes appended since."""
         assembly = self._cache.get(session_id)
-        if assembly is None:
-            async with self._lock(session_id):
-                assembly = self._cache.get(session_id)
-                if assembly is None:
-                    assembly = Assembly(session_id)
-                    await self._catch_up(assembly)
-                    if assembly.version == 0:
-                        raise NotFound(f"Sesi {session_id!r} tidak ditemukan")
-                    self._cache[session_id] = assembly
-                    return assembly
-        if fresh:
-            async with self._lock(session_id):
+        if assembly is not None and not fresh:
+            return assembly
+        async with self.lock(session_id):
+            assembly = self._cache.get(session_id)
+            if assembly is None:
+                assembly = await self._rebuild(session_id)
+            else:
                 await self._catch_up(assembly)
+        if assembly.version == 0:
+            del self._cache[session_id]
+            raise NotFound(f"Sesi {session_id!r} tidak ditemukan")
         return assembly
 
     async def create(self, session_id: str, events: Sequence[Event]) -> Assembly:
         """Open a new session's log with the events that create it."""
-        assembly = Assembly(session_id)
-        async with self._lock(session_id):
+        async with self.lock(session_id):
             records = await self.log.append(session_id, events, expected_version=0)
+            assembly = Assembly(session_id)
             for record in records:
                 assembly.apply(record)
             self._cache[session_id] = assembly
-        if self._listener:
-            self._listener(assembly, records)
+        self._notify(assembly, records)
         return assembly
 
     async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:
         """Apply one command; returns the log version that holds it (also for a retried key)."""
-        assembly = await self.get(session_id, fresh=False)
-        async with self._lock(session_id):
+        await self.get(session_id, fresh=False)  # NotFound before queueing
+        queue = self._queues.setdefault(session_id, _Queue())
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        queue.waiting.append(_Pending(cmd, actor, now, done))
+        if queue.draining is None:
+            queue.draining = asyncio.create_task(self._drain(session_id, queue))
+        return await done
+
+    async def _drain(self, session_id: str, queue: _Queue) -> None:
+        try:
+            while queue.waiting:
+                batch, queue.waiting = queue.waiting, []
+                async with self.lock(session_id):
+                    await self._commit(session_id, batch)
+        finally:
+            queue.draining = None
+
+    async def _commit(self, session_id: str, batch: list[_Pending]) -> None:
+        try:
             for _ in range(_ATTEMPTS):
-                if cmd.key is not None:
-                    done = assembly.applied_key(actor.id, cmd.key)
-                    if done is not None:
-                        return done
-                events = assembly.decide(cmd, actor, now)
+                assembly = self._cache.get(session_id) or await self._rebuild(session_id)
+                base = assembly.version
+                staged, decided = self._decide_in_turn(assembly, batch)
                 try:
-                    records = await self.log.append(session_id, events, expected_version=assembly.version)
-                except VersionConflict:
-                    await self._catch_up(assembly)
+                    records = await self.log.append(session_id, staged, expected_version=base) if staged else []
+                except VersionConflict:  # another node wrote first: start again from the log
+                    self._cache.pop(session_id, None)
                     continue
-                for record in records:
-                    assembly.apply(record)
-                break
-            else:
-                raise VersionConflict("Sesi sedang sibuk, coba lagi")
-        if self._listener:
-            self._listener(assembly, records)
-        return assembly.version
+                self._notify(assembly, records)
+                for item, outcome in decided:
+                    _settle(item, outcome)
+                return
+            outcome: int | DomainError = VersionConflict(session_id, base, -1)
+        except Exception:  # the store (or a fold) failed: refuse the batch; the log stays the truth
+            log.exception("commit failed for session %s", session_id)
+            self._cache.pop(session_id, None)
+            outcome = Unavailable("Penyimpanan gagal; perintah tidak tercatat, coba lagi")
+        for item in batch:
+            _settle(item, outcome)
+
+    @staticmethod
+    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[list[Event], list[tuple[_Pending, int | DomainError]]]:
+        staged: list[Event] = []
+        decided: list[tuple[_Pending, int | DomainError]] = []
+        for item in batch:
+            key = item.cmd.key
+            earlier = assembly.applied_key(item.actor.id, key) if key is not None else None
+            if earlier is not None:
+                decided.append((item, earlier))
+                continue
+            try:
+                events = assembly.decide(item.cmd, item.actor, item.now)
+            except DomainError as err:
+                decided.append((item, err))
+                continue
+            except Exception:  # a bug in one decider must not sink the others' commands
+                log.exception("decide failed: %s", item.cmd.name)
+                decided.append((item, DomainError("Kesalahan internal", "internal")))
+                continue
+            _provisional(assembly, events)
+            staged.extend(events)
+            decided.append((item, assembly.version))
+        return staged, decided
 
     async def ids(self) -> list[str]:
         return await self.log.sessions()

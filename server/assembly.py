@@ -1,0 +1,160 @@
+"""One session's state: the rooms record and the moderation desk, composed. Pure: no I/O.
+
+The shell runs ``decide`` under the session's lock, appends the events to the log, then
+``apply``s the recorded events; a fresh Assembly folding the same log ends in the same state.
+Event types no table knows are skipped (the version still advances), so other parts of the
+hub may log their own facts in a session's log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from moderation import desk as moderation_desk
+from moderation import floor, permissions, queue, stage
+from moderation.desk import Desk
+from rooms import agenda, attendance, ballot, proposal, session
+from rooms import record as rooms_record
+from rooms.actors import Actor, Kind, Role
+from rooms.commands import Command
+from rooms.events import Event, RecordedEvent
+from rooms.facts import Audience
+from rooms.record import Record
+from rooms.roster import Village
+
+_KIND_ROLES: Mapping[Kind, Role] = {
+    Kind.CHAIR: Role.CHAIR,
+    Kind.MODERATOR: Role.MODERATOR,
+    Kind.PUBLIC: Role.PUBLIC,
+    Kind.SYSTEM: Role.SYSTEM,
+}
+
+ReadModel = Callable[["Assembly", Audience], Any]
+READ_MODELS: Mapping[str, ReadModel] = {
+    "session": lambda a, _: session.view(a._record),
+    "roster": lambda a, _: stage.roster_view(a._desk, a._record),
+    "attendance": lambda a, _: attendance.view(a._record),
+    "agenda": lambda a, _: agenda.view(a._record),
+    "board": lambda a, _: proposal.view(a._record),
+    "ballots": lambda a, audience: ballot.view(a._record, audience),
+    "queue": lambda a, _: queue.view(a._desk, a._record),
+    "floor": lambda a, _: floor.view(a._desk, a._record),
+    "speaking": lambda a, _: floor.speaking_view(a._desk, a._record),
+}
+
+# Which read models each event type changes (the shell pushes only those).
+_ALL = frozenset(READ_MODELS)
+TOUCHES: Mapping[str, frozenset[str]] = {
+    "session.created": _ALL,
+    "session.started": frozenset({"session"}),
+    "session.closed": frozenset({"session"}),
+    "credential.revoked": frozenset(),
+    "attendance.joined": frozenset({"attendance"}),
+    "attendance.left": frozenset({"attendance"}),
+    "attendance.headcount_set": frozenset({"attendance"}),
+    **dict.fromkeys(
+        ("agenda.item_added", "agenda.item_moved", "agenda.item_opened", "agenda.item_closed"),
+        frozenset({"agenda", "session"}),
+    ),
+    **dict.fromkeys(
+        ("proposal.submitted", "proposal.edited", "proposal.accepted", "proposal.merged", "proposal.rejected"),
+        frozenset({"board"}),
+    ),
+    "support.given": frozenset({"board"}),
+    **dict.fromkeys(("ballot.opened", "ballot.cast", "ballot.closed"), frozenset({"ballots"})),
+    **dict.fromkeys(("hand.raised", "hand.lowered", "queue.moved", "queue.removed"), frozenset({"queue"})),
+    "floor.granted": frozenset({"floor", "queue"}),
+    "floor.ended": frozenset({"floor", "speaking"}),
+    "floor.extended": frozenset({"floor"}),
+    "participant.muted": frozenset({"roster", "floor"}),
+    "participant.unmuted": frozenset({"roster", "floor"}),
+    "spotlight.set": frozenset({"floor"}),
+    "village.promoted": frozenset({"roster"}),
+    "village.demoted": frozenset({"roster"}),
+}
+
+
+class Assembly:
+    """One session's state (rooms record + moderation floor). Pure; mutated only by apply()."""
+
+    _record: Record
+    _desk: Desk
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.version = 0  # seq of the last applied event
+        self._record = Record(session_id)
+        self._desk = Desk()
+        self._keys: dict[tuple[str, str], int] = {}  # (actor id, idempotency key) → version
+
+    def decide(self, cmd: Command, actor: Actor, now: float) -> list[Event]:
+        """Permission (deny by default) → lifecycle → the command's own rules → events. Never mutates."""
+        record = self._record
+        session.require_open(record)
+        permissions.require(cmd.name, permissions.grantee(actor, self.role_of(actor)))
+        session.require_stage(record, cmd.name)
+        rooms_decider = rooms_record.DECIDE.get(cmd.name)
+        if rooms_decider is not None:
+            facts = rooms_decider(record, cmd.args, actor, now)
+        else:
+            facts = moderation_desk.DECIDE[cmd.name](self._desk, record, cmd.args, actor, now)
+        if cmd.name == "session.close":
+            facts = self._desk.wind_up() + facts
+        return [Event(kind, data, actor=actor.id, at=now, key=cmd.key) for kind, data in facts]
+
+    def apply(self, event: RecordedEvent) -> None:
+        """Fold one logged event; its seq must follow the current version."""
+        if event.seq != self.version + 1:
+            raise ValueError(f"event seq {event.seq} does not follow version {self.version}")
+        rooms_applier = rooms_record.APPLY.get(event.type)
+        if rooms_applier is not None:
+            rooms_applier(self._record, event.data, event.at)
+        desk_applier = moderation_desk.APPLY.get(event.type)
+        if desk_applier is not None:
+            desk_applier(self._desk, event.data, event.at)
+        self.version = event.seq
+        if event.key is not None:
+            self._keys[(event.actor, event.key)] = event.seq
+
+    def applied_key(self, actor_id: str, key: str) -> int | None:
+        return self._keys.get((actor_id, key))
+
+    def role_of(self, actor: Actor) -> Role | None:
+        """The actor's role here; None when not part of this session (unknown village, admin)."""
+        if actor.kind is not Kind.VILLAGE:
+            return _KIND_ROLES.get(actor.kind)
+        code = actor.village or actor.id
+        if code not in self._record.villages:
+            return None
+        return Role.INTERACTIVE if code in self._desk.stage.interactive else Role.VIEWONLY
+
+    def is_revoked(self, credential_id: str) -> bool:
+        return credential_id in self._record.revoked
+
+    @property
+    def status(self) -> str:
+        return self._record.session.status
+
+    def village(self, code: str) -> Village | None:
+        return self._record.villages.get(code)
+
+    def snapshot(self, audience: str) -> dict[str, Any]:
+        return {"version": self.version, **self.read_models(READ_MODELS, audience)}
+
+    def read_models(self, names: Iterable[str], audience: str) -> dict[str, Any]:
+        who = Audience.parse(audience)
+        return {name: READ_MODELS[name](self, who) for name in names}
+
+    @staticmethod
+    def touched(events: Iterable[Event | RecordedEvent]) -> set[str]:
+        return set().union(*(TOUCHES.get(e.type, frozenset()) for e in events))
+
+    def media_plan(self) -> dict[str, Any]:
+        stage_ = self._desk.stage
+        return {
+            "venue": self._record.session.venue,
+            "floor": self._desk.floor.holder,
+            "spotlight": stage_.spotlight,
+            "muted": sorted(stage_.muted),
+            "interactive": sorted(stage_.interactive),
+        }
