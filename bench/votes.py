@@ -104,11 +104,11 @@ async def _prepare_session(url: str, n_voters: int) -> tuple[str, str, list[str]
         await v.disconnect()
     board = (await chair.call("sync", {}))["models"]["board"]
     for p in board["proposals"]:
-        assert (await chair.call("proposal.accept", {"proposal": p["id"]}))["ok"]
-        options.append(p["id"])
+        assert (await chair.call("proposal.accept", {"proposal": p["proposal"]}))["ok"]
+        options.append(p["proposal"])
     assert (await chair.call("ballot.open", {"title": "Bench", "method": "approval", "options": options,
                                               "max_choices": 1, "allow_change": True}))["ok"]
-    ballot = (await chair.call("sync", {}))["models"]["ballots"]["ballots"][-1]["id"]
+    ballot = (await chair.call("sync", {}))["models"]["ballots"][-1]["ballot"]
     await chair.disconnect()
     return sid, ballot, options, [signer.issue(sid, Kind.VILLAGE, c, c) for c in villages]
 

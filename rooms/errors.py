@@ -39,3 +39,21 @@ class Conflict(DomainError):
 
 class SessionClosed(DomainError):
     code = "session_closed"
+
+
+class NotLive(Conflict):
+    """The command needs a live session (draft sessions only take preparation)."""
+
+    code = "session_not_live"
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+
+
+class AlreadySupported(Conflict):
+    code = "already_supported"
+
+
+class InteractiveLimit(Conflict):
+    code = "interactive_limit"

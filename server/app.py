@@ -19,6 +19,7 @@ from server.metrics import Metrics
 from server.push import Pusher
 from server.service import Sessions
 from server.sockets import Channel
+from web import pages
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
 CHANNEL = web.AppKey("channel", Channel)
@@ -57,11 +58,12 @@ def create_app(config: Config) -> web.Application:
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes())
+    app.add_routes(pages.routes())
 
     async def record(app: web.Application) -> AsyncIterator[None]:
         log = open_log(config)
         sessions = Sessions(log)
-        pusher = Pusher(sio, config.flush_interval, sessions.lock)
+        pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
         app[SESSIONS] = sessions
         app[CHANNEL] = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)

@@ -8,7 +8,8 @@ hub may log their own facts in a session's log.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from moderation import desk as moderation_desk
 from moderation import floor, permissions, queue, stage
@@ -37,6 +38,7 @@ READ_MODELS: Mapping[str, ReadModel] = {
     "agenda": lambda a, _: agenda.view(a._record),
     "board": lambda a, _: proposal.view(a._record),
     "ballots": lambda a, audience: ballot.view(a._record, audience),
+    "mine": lambda a, audience: {"votes": ballot.my_votes(a._record, audience)},
     "queue": lambda a, _: queue.view(a._desk, a._record),
     "floor": lambda a, _: floor.view(a._desk, a._record),
     "speaking": lambda a, _: floor.speaking_view(a._desk, a._record),
@@ -57,11 +59,18 @@ TOUCHES: Mapping[str, frozenset[str]] = {
         frozenset({"agenda", "session"}),
     ),
     **dict.fromkeys(
-        ("proposal.submitted", "proposal.edited", "proposal.accepted", "proposal.merged", "proposal.rejected"),
+        (
+            "proposal.submitted",
+            "proposal.edited",
+            "proposal.accepted",
+            "proposal.merged",
+            "proposal.rejected",
+        ),
         frozenset({"board"}),
     ),
     "support.given": frozenset({"board"}),
-    **dict.fromkeys(("ballot.opened", "ballot.cast", "ballot.closed"), frozenset({"ballots"})),
+    **dict.fromkeys(("ballot.opened", "ballot.closed"), frozenset({"ballots"})),
+    "ballot.cast": frozenset({"ballots", "mine"}),
     **dict.fromkeys(("hand.raised", "hand.lowered", "queue.moved", "queue.removed"), frozenset({"queue"})),
     "floor.granted": frozenset({"floor", "queue"}),
     "floor.ended": frozenset({"floor", "speaking"}),

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import socketio
 
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
+from server.service import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ class _Dirty:
 
 
 class Pusher:
-    def __init__(self, sio: socketio.AsyncServer, interval: float, guard: Callable[[str], asyncio.Lock]) -> None:
+    def __init__(self, sio: socketio.AsyncServer, interval: float, sessions: Sessions) -> None:
         self._sio = sio
-        self._guard = guard  # the session's lock: held while a batch is folded ahead of its append
+        self._sessions = sessions
         self._interval = interval
         self._dirty: dict[str, _Dirty] = {}
 
@@ -50,18 +51,23 @@ class Pusher:
         dirty.villages.update(r.actor for r in records if assembly.village(r.actor) is not None)
         if dirty.task is None:
             delay = max(0.0, dirty.last + self._interval - time.monotonic())
-            dirty.task = asyncio.get_running_loop().create_task(self._flush(assembly, dirty, delay))
+            dirty.task = asyncio.get_running_loop().create_task(self._flush(assembly.session_id, dirty, delay))
 
-    async def _flush(self, assembly: Assembly, dirty: _Dirty, delay: float) -> None:
+    async def _flush(self, sid: str, dirty: _Dirty, delay: float) -> None:
         await asyncio.sleep(delay)
         names, villages = dirty.names, dirty.villages
         dirty.names, dirty.villages, dirty.task = set(), set(), None
         dirty.last = time.monotonic()
-        sid = assembly.session_id
         try:
-            async with self._guard(sid):  # build from durable state only, then send outside the lock
+            # the session's lock is held while a batch is folded ahead of its append: build
+            # from durable state only, then send outside the lock
+            async with self._sessions.lock(sid):
+                assembly = self._sessions.cached(sid)
+                if assembly is None:  # dropped after a failed append; the next command rebuilds it
+                    return
                 version = assembly.version
-                pushes = [(audience, assembly.read_models(names, audience)) for audience in ("staff", "public")]
+                shared = names - _PERSONAL
+                pushes = [(audience, assembly.read_models(shared, audience)) for audience in ("staff", "public")]
                 pushes += [(f"village:{code}", assembly.read_models(names & _PERSONAL, f"village:{code}"))
                            for code in villages]
             for audience, models in pushes:
@@ -77,5 +83,5 @@ class Pusher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# read models that differ per village (its own vote); pushed to that village's room only
-_PERSONAL = {"ballots"}
+# read models that differ per village (its own votes); pushed to that village's room only
+_PERSONAL = {"mine"}

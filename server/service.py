@@ -79,6 +79,9 @@ class Sessions:
         if records and self._listener:
             self._listener(assembly, records)
 
+    def cached(self, session_id: str) -> Assembly | None:
+        return self._cache.get(session_id)
+
     def lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
 

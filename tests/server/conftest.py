@@ -123,10 +123,10 @@ async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[H
     signer = app[SIGNER]
     assembly = await app[SESSIONS].get(sid)
     roster = assembly.read_models(["roster"], "staff")["roster"]
-    codes = [v["code"] for v in roster["villages"]]
+    codes = [v["village"] for v in roster]
     for code in codes:
         tokens[code] = signer.issue(sid, Kind.VILLAGE, code, code)
-    interactive = [v["code"] for v in roster["villages"] if v["mode"] == "interactive"]
+    interactive = [v["village"] for v in roster if v["mode"] == "interactive"]
     hub = Hub(url, app, sid, tokens, sorted(codes, key=lambda c: c != VENUE), interactive)
     yield hub
     for c in hub.clients:

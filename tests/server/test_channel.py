@@ -30,8 +30,8 @@ async def _accepted_proposals(hub: Hub, mod: Any, n: int = 2) -> list[str]:
         await c.ok("proposal.submit", PROPOSAL, title=f"Usulan {i}")
     board = (await mod.sync())["models"]["board"]
     for p in board["proposals"]:
-        await mod.ok("proposal.accept", proposal=p["id"])
-        ids.append(p["id"])
+        await mod.ok("proposal.accept", proposal=p["proposal"])
+        ids.append(p["proposal"])
     return ids
 
 
@@ -52,19 +52,20 @@ async def test_vote_flow_reaches_the_public_with_tallies(hub: Hub) -> None:
     await chair.ok("session.start")
     options = await _accepted_proposals(hub, mod)
     v = await mod.ok("ballot.open", title="Prioritas jalan", method="approval", options=options, max_choices=1)
-    ballot = (await mod.sync())["models"]["ballots"]["ballots"][0]["id"]
+    ballot = (await mod.sync())["models"]["ballots"][0]["ballot"]
     voters = [await hub.connect(code) for code in hub.villages[:2]]
     acks = [await voter.cmd("ballot.cast", ballot=ballot, choice=[options[0]], key=f"k{i}")
             for i, voter in enumerate(voters)]
     assert all(a["ok"] for a in acks) and acks[1]["version"] > acks[0]["version"] > v
 
     def two_votes(models: dict[str, Any]) -> bool:
-        ballots = models.get("ballots", {}).get("ballots", [])
+        ballots = models.get("ballots", [])
         return bool(ballots) and ballots[0]["turnout"] == 2
 
     await public.wait_for(two_votes)
-    tallies = public.models["ballots"]["ballots"][0]["tallies"]
-    assert tallies[options[0]] == 2 and tallies[options[1]] == 0
+    tallies = {t["proposal"]: t["points"] for t in public.models["ballots"][0]["tallies"]}
+    assert tallies == {options[0]: 2, options[1]: 0}
+    assert "choices" not in public.models["ballots"][0]  # per-village choices are for staff only
 
 
 async def test_retried_key_is_applied_once(hub: Hub) -> None:
@@ -77,6 +78,7 @@ async def test_retried_key_is_applied_once(hub: Hub) -> None:
 
 
 async def test_bad_input_changes_nothing(hub: Hub) -> None:
+    await (await hub.connect("chair")).ok("session.start")
     c = await hub.connect(hub.villages[0])
     before = (await c.sync())["version"]
     bad = [
@@ -104,15 +106,17 @@ async def test_village_cannot_moderate(hub: Hub) -> None:
 @pytest.mark.parametrize("auth, code", [
     ({"token": "not.valid"}, "unauthorized"),
     ({"token": 42}, "unauthorized"),
-    ({}, "invalid"),
+    ({"session": 5, "browser": "abcdefgh12"}, "invalid"),
     ({"session": "x", "browser": "short"}, "invalid"),
     (None, "unauthorized"),
 ])
 async def test_bad_credentials_are_refused(hub: Hub, auth: Any, code: str) -> None:
     c = socketio.AsyncClient(reconnection=False)
-    with pytest.raises(socketio.exceptions.ConnectionError) as err:
+    refusals: list[Any] = []
+    c.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
         await c.connect(hub.url, auth=auth, transports=["websocket"], wait_timeout=5)
-    assert code in str(err.value.args)
+    assert refusals and refusals[0]["data"]["error"] == code and refusals[0]["message"]
 
 
 async def test_revoked_credential_is_refused_and_stops_working(hub: Hub) -> None:
@@ -137,6 +141,7 @@ async def test_other_origins_are_refused(hub: Hub) -> None:
 
 
 async def test_a_flooding_client_is_rate_limited_not_the_session(hub: Hub) -> None:
+    await (await hub.connect("chair")).ok("session.start")
     flood = await hub.connect(hub.villages[0])
     calm = await hub.connect(hub.villages[1])
     replies = await asyncio.gather(*[flood.cmd("hand.lower") for _ in range(120)])

@@ -1,0 +1,70 @@
+"""Who may send which command: one role × command table, deny by default.
+
+Grantees are the session roles (rooms.actors.Role values) plus "admin", the hub
+operator, who holds no role inside a session beyond what this table grants.
+A command missing from the table is forbidden to everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rooms.actors import Actor, Kind, Role
+from rooms.errors import Forbidden
+
+ADMIN = "admin"
+GRANTEES: tuple[str, ...] = (*(r.value for r in Role), ADMIN)
+
+_STAFF = frozenset({Role.CHAIR.value, Role.MODERATOR.value})
+_VILLAGES = frozenset({Role.INTERACTIVE.value, Role.VIEWONLY.value})
+
+PERMISSIONS: Mapping[str, frozenset[str]] = {
+    "session.start": _STAFF,
+    "session.close": _STAFF,
+    "attendance.join": frozenset({Role.SYSTEM.value}),
+    "attendance.leave": frozenset({Role.SYSTEM.value}),
+    "attendance.headcount": _STAFF | _VILLAGES,
+    "agenda.add": _STAFF,
+    "agenda.move": _STAFF,
+    "agenda.open": _STAFF,
+    "agenda.close": _STAFF,
+    "proposal.submit": _VILLAGES,
+    "proposal.edit": _VILLAGES,
+    "proposal.accept": _STAFF,
+    "proposal.merge": _STAFF,
+    "proposal.reject": _STAFF,
+    "ballot.open": _STAFF,
+    "ballot.cast": _VILLAGES,
+    "ballot.close": _STAFF,
+    "support.give": frozenset({Role.PUBLIC.value}),
+    "hand.raise": _VILLAGES,
+    "hand.lower": _VILLAGES,
+    "queue.move": _STAFF,
+    "queue.remove": _STAFF,
+    "floor.grant": _STAFF,
+    "floor.yield": _VILLAGES,
+    "floor.revoke": _STAFF,
+    "floor.extend": _STAFF,
+    "participant.mute": _STAFF,
+    "participant.unmute": _STAFF,
+    "spotlight.set": _STAFF,
+    "village.promote": _STAFF,
+    "village.demote": _STAFF,
+    "credential.revoke": _STAFF | {ADMIN},
+}
+
+
+def grantee(actor: Actor, role: Role | None) -> str | None:
+    """The table column an actor is looked up under (None: nothing is granted)."""
+    if role is not None:
+        return role.value
+    return ADMIN if actor.kind is Kind.ADMIN else None
+
+
+def permitted(command: str, who: str | None) -> bool:
+    return who is not None and who in PERMISSIONS.get(command, frozenset())
+
+
+def require(command: str, who: str | None) -> None:
+    if not permitted(command, who):
+        raise Forbidden("Anda tidak berwenang menjalankan perintah ini")

@@ -1,0 +1,168 @@
+"""Proposals (usulan) in the DU-RKP Desa shape, their screening, and citizens' (advisory) support.
+
+Lifecycle: submitted → accepted | merged (into a submitted or accepted one) | rejected (with a
+reason). Only the submitting village edits, and only while submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rooms.actors import Actor
+from rooms.commands import BIDANG, PROPOSAL_FIELDS, SUMBER_DANA
+from rooms.errors import AlreadySupported, Conflict, Forbidden, Invalid
+from rooms.facts import Fact, acting_village, find
+
+if TYPE_CHECKING:
+    from rooms.record import Applier, Decider, Record
+
+SUBMITTED, ACCEPTED, MERGED, REJECTED = "submitted", "accepted", "merged", "rejected"
+_SUPPORTABLE = (SUBMITTED, ACCEPTED)
+
+
+@dataclass
+class Proposal:
+    id: str
+    village: str
+    fields: dict[str, Any]  # the PROPOSAL_FIELDS values
+    submitted_at: float
+    updated_at: float
+    status: str = SUBMITTED
+    merged_into: str | None = None
+    reject_reason: str | None = None
+    supporters: set[str] = field(default_factory=set)  # public browser ids; shown as a count only
+
+    @property
+    def cost(self) -> int:
+        cost: int = self.fields["cost"]
+        return cost
+
+
+@dataclass
+class Board:
+    proposals: dict[str, Proposal] = field(default_factory=dict)
+
+
+def _submitted_one(record: Record, proposal_id: str) -> Proposal:
+    proposal = find(record.board.proposals, proposal_id, "Usulan")
+    if proposal.status != SUBMITTED:
+        raise Conflict(f"Usulan {proposal.id} sudah {proposal.status}")
+    return proposal
+
+
+def _submit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    proposal = f"U-{len(record.board.proposals) + 1:03d}"
+    return [("proposal.submitted", {"proposal": proposal, "village": acting_village(actor, None), **args})]
+
+
+def _edit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    proposal = find(record.board.proposals, args["proposal"], "Usulan")
+    if proposal.village != acting_village(actor, None):
+        raise Forbidden("Hanya desa pengusul yang dapat mengubah usulan")
+    _submitted_one(record, proposal.id)
+    changes = {k: v for k, v in args.items() if k in PROPOSAL_FIELDS and v is not None}
+    if not changes:
+        raise Invalid("Tidak ada yang diubah")
+    return [("proposal.edited", {"proposal": proposal.id, "changes": changes})]
+
+
+def _accept(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    return [("proposal.accepted", {"proposal": _submitted_one(record, args["proposal"]).id})]
+
+
+def _merge(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    source = _submitted_one(record, args["proposal"])
+    target = find(record.board.proposals, args["into"], "Usulan")
+    if target.id == source.id:
+        raise Invalid("into: usulan tidak dapat digabung ke dirinya sendiri")
+    if target.status not in (SUBMITTED, ACCEPTED):
+        raise Conflict(f"Usulan {target.id} sudah {target.status}")
+    return [("proposal.merged", {"proposal": source.id, "into": target.id})]
+
+
+def _reject(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    source = _submitted_one(record, args["proposal"])
+    return [("proposal.rejected", {"proposal": source.id, "reason": args["reason"]})]
+
+
+def _support(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+    proposal = find(record.board.proposals, args["proposal"], "Usulan")
+    if proposal.status not in _SUPPORTABLE:
+        raise Conflict(f"Usulan {proposal.id} sudah {proposal.status}")
+    if actor.id in proposal.supporters:
+        raise AlreadySupported("Dukungan dari peramban ini sudah tercatat")
+    return [("support.given", {"proposal": proposal.id, "supporter": actor.id})]
+
+
+def _on_submitted(record: Record, data: Mapping[str, Any], at: float) -> None:
+    fields = {k: data[k] for k in PROPOSAL_FIELDS}
+    record.board.proposals[data["proposal"]] = Proposal(data["proposal"], data["village"], fields, at, at)
+
+
+def _on_edited(record: Record, data: Mapping[str, Any], at: float) -> None:
+    proposal = record.board.proposals[data["proposal"]]
+    proposal.fields.update(data["changes"])
+    proposal.updated_at = at
+
+
+def _on_accepted(record: Record, data: Mapping[str, Any], at: float) -> None:
+    record.board.proposals[data["proposal"]].status = ACCEPTED
+
+
+def _on_merged(record: Record, data: Mapping[str, Any], at: float) -> None:
+    proposal = record.board.proposals[data["proposal"]]
+    proposal.status, proposal.merged_into = MERGED, data["into"]
+
+
+def _on_rejected(record: Record, data: Mapping[str, Any], at: float) -> None:
+    proposal = record.board.proposals[data["proposal"]]
+    proposal.status, proposal.reject_reason = REJECTED, data["reason"]
+
+
+def _on_supported(record: Record, data: Mapping[str, Any], at: float) -> None:
+    record.board.proposals[data["proposal"]].supporters.add(data["supporter"])
+
+
+DECIDE: dict[str, Decider] = {
+    "proposal.submit": _submit,
+    "proposal.edit": _edit,
+    "proposal.accept": _accept,
+    "proposal.merge": _merge,
+    "proposal.reject": _reject,
+    "support.give": _support,
+}
+APPLY: dict[str, Applier] = {
+    "proposal.submitted": _on_submitted,
+    "proposal.edited": _on_edited,
+    "proposal.accepted": _on_accepted,
+    "proposal.merged": _on_merged,
+    "proposal.rejected": _on_rejected,
+    "support.given": _on_supported,
+}
+
+
+def view(record: Record) -> dict[str, Any]:
+    rows = []
+    for p in record.board.proposals.values():
+        village = record.villages[p.village]
+        rows.append(
+            {
+                "proposal": p.id,
+                **p.fields,
+                "lokasi": dict(p.fields["lokasi"]),
+                "bidang_label": BIDANG[p.fields["bidang"]],
+                "sumber_dana_label": SUMBER_DANA[p.fields["sumber_dana"]],
+                "village": p.village,
+                "village_name": village.name,
+                "kecamatan": village.kecamatan_name,
+                "status": p.status,
+                "merged_into": p.merged_into,
+                "reject_reason": p.reject_reason,
+                "submitted_at": p.submitted_at,
+                "updated_at": p.updated_at,
+                "support": len(p.supporters),  # advisory; never part of a ballot tally
+            }
+        )
+    return {"proposals": rows}

@@ -1,0 +1,112 @@
+"""Page routes: a server-rendered shell per role; the page's JS does the live part over Socket.IO.
+
+Links carry the credential in the URL fragment (never sent to the server), so every
+page renders the same shell for anyone; what a visitor may see and do is decided when
+its socket connects.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from rooms.commands import BIDANG, METHODS, SCALES, SUMBER_DANA
+from rooms.errors import NotFound
+from server.keys import SESSIONS
+from web.i18n import COOKIE, LANGUAGES, Translator, chosen
+
+_HERE = Path(__file__).resolve().parent
+STATIC = _HERE / "static"
+# The Socket.IO browser client, installed by npm (see package.json and the Makefile's install step).
+VENDOR = _HERE.parent / "node_modules" / "socket.io-client" / "dist"
+_VENDOR_FILES = frozenset({"socket.io.esm.min.js", "socket.io.esm.min.js.map"})
+
+ROLES = ("chair", "moderator", "village")  # /s/{session}/{role}; the public page is /s/{session}
+_YEAR = 365 * 24 * 3600
+# The enums the forms offer, as the domain defines them; their labels come from the catalogs.
+_CHOICES = {"bidang": list(BIDANG), "sumber_dana": list(SUMBER_DANA), "scales": list(SCALES), "methods": list(METHODS)}
+
+# Pages load scripts, styles and media from the hub only; nothing inline runs.
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'")
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=True,  # everything a participant typed is rendered as text
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    lang, remember = chosen(request)
+    t = Translator(lang)
+    page = {"lang": lang, "now": time.time(), "catalog": t.texts, **context.pop("page", {})}
+    html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=page,
+                                               path=request.path, **context)
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    if remember:
+        response.set_cookie(COOKIE, lang, max_age=_YEAR, path="/", samesite="Lax")
+    return response
+
+
+async def _session_model(request: web.Request, session_id: str) -> dict[str, Any] | None:
+    try:
+        assembly = await request.app[SESSIONS].get(session_id, fresh=False)
+    except NotFound:
+        return None
+    model: dict[str, Any] = assembly.read_models(["session"], "public")["session"]
+    return model
+
+
+async def landing(request: web.Request) -> web.Response:
+    sessions = []
+    for sid in await request.app[SESSIONS].ids():
+        model = await _session_model(request, sid)
+        if model is not None:
+            sessions.append({"id": sid, "title": model.get("title", sid), "status": model.get("status", "")})
+    return _render(request, "landing.html", sessions=sessions)
+
+
+async def _role_page(request: web.Request, role: str) -> web.Response:
+    sid = request.match_info["session"]
+    model = await _session_model(request, sid)
+    if model is None:
+        return _render(request, "not_found.html", status=404, session_id=sid)
+    return _render(request, f"{role}.html", session=model, page={"session": sid, "role": role}, **_CHOICES)
+
+
+async def public(request: web.Request) -> web.Response:
+    return await _role_page(request, "public")
+
+
+async def role(request: web.Request) -> web.Response:
+    return await _role_page(request, request.match_info["role"])
+
+
+async def vendor(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = VENDOR / name
+    if name not in _VENDOR_FILES or not path.is_file():
+        raise web.HTTPNotFound(text="socket.io-client belum dipasang: jalankan `npm ci`")
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def routes() -> list[web.RouteDef | web.StaticDef]:
+    return [
+        web.get("/", landing),
+        web.get("/s/{session}", public),
+        web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", role),
+        web.get("/vendor/socket.io/{name}", vendor),
+        web.static("/static", STATIC),
+    ]

@@ -1,0 +1,184 @@
+// The page's live link to the hub: Socket.IO with the page's credential, `sync` for a snapshot,
+// `update` pushes applied per read model (never going back to an older version), commands with
+// acks, and a banner whenever the link is not up.
+import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { $ } from "./dom.js";
+import { config, t, tMaybe } from "./i18n.js";
+
+const SYNC_TIMEOUT_MS = 8000;
+const ACK_TIMEOUT_MS = 10000;
+const RESYNC_RETRY_MS = 2000;
+const SERVER_DROP_RETRY_MS = 1000;
+
+function randomHex(bytes) {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The link's credential (#t=…): kept for this tab, then taken out of the address bar. */
+export function credential() {
+  const key = `mh:token:${config.session}:${config.role}`;
+  const given = new URLSearchParams(location.hash.slice(1)).get("t");
+  if (given) {
+    sessionStorage.setItem(key, given);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(key);
+}
+
+/** A random id for this browser (the public page's "dukung" counts once per browser). */
+export function browserId() {
+  let id = localStorage.getItem("mh:browser");
+  if (!id) {
+    id = randomHex(16);
+    localStorage.setItem("mh:browser", id);
+  }
+  return id;
+}
+
+export class ActionError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** An error in plain words: the catalog's text for its code, with the hub's own detail. */
+export function describe(err) {
+  const known = tMaybe(`error.${err.code}`);
+  const detail = err.message && err.message !== known ? err.message : "";
+  if (!known) return detail || t("error.unknown");
+  return detail ? `${known} (${detail})` : known;
+}
+
+let noticeTimer;
+
+/** Tell the user something: errors stay until closed, confirmations fade. */
+export function notify(text, kind = "error") {
+  const box = $("notice");
+  $("notice-text").textContent = text;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  clearTimeout(noticeTimer);
+  if (kind !== "error") noticeTimer = setTimeout(() => (box.hidden = true), 6000);
+}
+$("notice-close").addEventListener("click", () => ($("notice").hidden = true));
+
+function banner(state) {
+  const el = $("banner");
+  el.dataset.state = state;
+  el.textContent = state === "online" ? "" : t(`conn.${state}`);
+  el.hidden = state === "online";
+}
+
+/** The connection refusal's code (python-socketio puts the refusal's data in the message). */
+function refusalCode(err) {
+  return err.data?.error ?? /'error': '([a-z_]+)'/.exec(err.message ?? "")?.[1] ?? "unauthorized";
+}
+
+export class Live {
+  constructor(auth) {
+    this.models = {};
+    this.versions = {};
+    this.me = null;
+    this.state = "connecting";
+    this.listeners = [];
+    this.socket = io({ auth, transports: ["websocket"], autoConnect: false,
+                       reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+    this.socket.on("connect", () => this.resync());
+    this.socket.on("disconnect", (reason) => {
+      this.setState("offline");
+      // A server-side drop is not retried by the client on its own; a hall must come back by itself.
+      if (reason === "io server disconnect") setTimeout(() => this.socket.connect(), SERVER_DROP_RETRY_MS);
+    });
+    this.socket.on("connect_error", (err) => {
+      if (this.socket.active) this.setState("offline");
+      else this.setState(`refused_${refusalCode(err)}`, "refused");
+    });
+    this.socket.on("update", (data) => this.merge(data.version, data.models));
+  }
+
+  start() {
+    banner("connecting");
+    this.socket.connect();
+    return this;
+  }
+
+  setState(state, bannerState = state) {
+    this.state = state;
+    document.body.dataset.connection = bannerState === "refused" ? "refused" : state;
+    banner(tMaybe(`conn.${state}`) ? state : bannerState);
+    for (const fn of this.listeners) fn(new Set(["connection"]), this);
+  }
+
+  /** Call fn(changedNames, live) after every change of the models or of the connection. */
+  watch(fn) {
+    this.listeners.push(fn);
+    return this;
+  }
+
+  merge(version, models) {
+    const changed = new Set();
+    for (const [name, value] of Object.entries(models ?? {})) {
+      if ((this.versions[name] ?? -1) > version) continue; // an older push after a newer snapshot
+      this.versions[name] = version;
+      this.models[name] = value;
+      changed.add(name);
+    }
+    if (changed.size) for (const fn of this.listeners) fn(changed, this);
+  }
+
+  /** Ask for a snapshot (on every (re)connect); returns the round trip in ms. */
+  async resync() {
+    const started = performance.now();
+    try {
+      const reply = await this.socket.timeout(SYNC_TIMEOUT_MS).emitWithAck("sync", {});
+      if (!reply?.ok) throw new ActionError(reply?.error ?? "unknown", reply?.message ?? "");
+      this.me = reply.me;
+      this.setState("online");
+      this.merge(reply.version, reply.models);
+      return performance.now() - started;
+    } catch (err) {
+      if (err instanceof ActionError) notify(describe(err));
+      if (this.socket.connected) setTimeout(() => this.resync(), RESYNC_RETRY_MS);
+      return null;
+    }
+  }
+
+  /** Send a command; resolves with the ack ({ok, version}) or throws an ActionError. */
+  async send(name, payload = {}) {
+    if (!this.socket.connected) throw new ActionError("offline", "");
+    let ack;
+    try {
+      ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, { ...payload, key: randomHex(16) });
+    } catch {
+      throw new ActionError("timeout", "");
+    }
+    if (!ack?.ok) throw new ActionError(ack?.error ?? "unknown", ack?.message ?? "");
+    return ack;
+  }
+
+  /** send(), with the button busy meanwhile and any failure shown in plain words; null on failure. */
+  async act(name, payload = {}, button = null) {
+    if (button) button.disabled = true;
+    try {
+      return await this.send(name, payload);
+    } catch (err) {
+      notify(describe(err));
+      return null;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+}
+
+/** Connect this page: staff and villages with the link's credential, the public with a browser id. */
+export function connectPage() {
+  if (config.role === "public") return new Live({ session: config.session, browser: browserId() }).start();
+  const token = credential();
+  if (!token) {
+    banner("missing");
+    return null;
+  }
+  return new Live({ token }).start();
+}

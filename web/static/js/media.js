@@ -1,0 +1,46 @@
+// The hall's own camera and microphone: preview and level meter for the pre-join check, and the
+// hand-off of the local stream to the media relay.
+
+/** Open the camera and microphone (the browser asks the hall's permission). */
+export function openCamera() {
+  return navigator.mediaDevices.getUserMedia({
+    video: { width: { ideal: 1280 }, height: { ideal: 720 } },
+    audio: { echoCancellation: true, noiseSuppression: true },
+  });
+}
+
+/**
+ * Drive a <meter> with the microphone's level (RMS of the waveform, 0..1) until stop() is called.
+ * onLevel gets every reading, so the page can say whether anything was heard.
+ */
+export function levelMeter(stream, meter, onLevel) {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 1024;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  let frame = 0;
+  const read = () => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    const level = Math.min(1, Math.sqrt(sum / samples.length) * 4); // speech RMS sits near 0.05–0.2
+    meter.value = level;
+    onLevel(level);
+    frame = requestAnimationFrame(read);
+  };
+  context.resume().then(read);
+  return () => {
+    cancelAnimationFrame(frame);
+    context.close();
+  };
+}
+
+/**
+ * Hand the hall's camera and microphone to the media relay. The relay's publisher is wired here
+ * by the media work; until then the stream stays local (self-view) and the page says it is ready.
+ */
+export function publish(stream, selfview) {
+  selfview.srcObject = stream;
+  document.body.dataset.publishing = "ready";
+}

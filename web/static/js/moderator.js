@@ -1,0 +1,311 @@
+// The moderator's console: session, floor and queue on the left; screening, ballots, participants,
+// agenda, attendance and the network board in tabs on the right.
+import { $, h, patch } from "./dom.js";
+import { clock, number, rupiah, t } from "./i18n.js";
+import { connectPage, notify } from "./live.js";
+import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
+import { ballotHeader, ballotStanding, floorView, proposalCard } from "./views.js";
+import { queueView, sessionState } from "./staff.js";
+
+const live = connectPage();
+const MAX_INTERACTIVE = 25;
+const wholeNumber = (el) => (el.value.trim() === "" ? undefined : Number(el.value));
+
+/** A button that sends one command; its payload is computed at click time. */
+function command(label, name, payload, { cls = "", key = name } = {}) {
+  return h("button", { type: "button", class: cls, dataset: { key },
+                       onclick: (e) => live.act(name, payload(), e.currentTarget) }, label);
+}
+
+// ---- tabs (arrow keys move between them, as the ARIA tabs pattern has it) ----------------------
+
+const tabs = [...document.querySelectorAll('[role="tab"]')];
+function selectTab(tab) {
+  for (const other of tabs) {
+    const selected = other === tab;
+    other.setAttribute("aria-selected", String(selected));
+    other.tabIndex = selected ? 0 : -1;
+    $(other.getAttribute("aria-controls")).hidden = !selected;
+  }
+}
+tabs.forEach((tab, i) => {
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (e) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (!step) return;
+    const next = tabs[(i + step + tabs.length) % tabs.length];
+    selectTab(next);
+    next.focus();
+  });
+});
+const setCount = (tab, n) => (document.querySelector(`[data-count="${tab}"]`).textContent = n ? String(n) : "");
+
+// ---- session and floor -------------------------------------------------------------------------
+
+$("session-start").addEventListener("click", (e) => live.act("session.start", {}, e.currentTarget));
+$("session-close").addEventListener("click", (e) => {
+  if (confirm(t("session.close_confirm"))) live.act("session.close", {}, e.currentTarget);
+});
+const grantSeconds = () => wholeNumber($("grant-seconds"));
+$("floor-next").addEventListener("click", (e) => live.act("floor.grant", { seconds: grantSeconds() }, e.currentTarget));
+$("floor-extend").addEventListener("click", (e) =>
+  live.act("floor.extend", { seconds: wholeNumber($("extend-seconds")) }, e.currentTarget));
+$("floor-revoke").addEventListener("click", (e) => live.act("floor.revoke", {}, e.currentTarget));
+$("spotlight-holder").addEventListener("click", (e) => {
+  const holder = holderOf(live.models);
+  if (!holder) return notify(t("floor.nobody"));
+  live.act("spotlight.set", { village: holder.village }, e.currentTarget);
+});
+$("spotlight-clear").addEventListener("click", (e) => live.act("spotlight.set", { village: null }, e.currentTarget));
+
+function renderSession() {
+  const s = live.models.session;
+  $("session-status").textContent = t(`status.${s.status}`);
+  $("session-start").hidden = s.status !== "draft";
+  $("session-close").hidden = s.status === "closed";
+}
+
+function villageName(code) {
+  return roster(live.models).find((v) => idOf(v, "village") === code)?.name ?? code;
+}
+
+function renderFloorState() {
+  const spot = live.models.floor?.spotlight;
+  $("spotlight-state").textContent = spot ? t("floorctl.spotlight_on", { name: villageName(spot) }) : t("floorctl.spotlight_none");
+}
+
+// ---- screening ---------------------------------------------------------------------------------
+
+let picked = null;
+
+function renderScreening() {
+  const list = proposals(live.models);
+  const waiting = list.filter((p) => p.status === "submitted");
+  setCount("screening", waiting.length);
+  const shown = [...waiting, ...list.filter((p) => p.status !== "submitted")];
+  if (!shown.length) patch($("screening-list"), h("li", { class: "empty" }, t("board.empty")));
+  else patch($("screening-list"), shown.map((p) => {
+    const id = idOf(p, "proposal");
+    const card = proposalCard(p);
+    card.classList.toggle("picked", id === picked);
+    card.prepend(h("button", { type: "button", class: "pick", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
+                               onclick: () => { picked = id; renderScreening(); $("screen-accept").focus(); } },
+      t("screening.open", { id })));
+    return card;
+  }));
+  const current = list.find((p) => idOf(p, "proposal") === picked);
+  const open = current?.status === "submitted";
+  $("screening-empty").hidden = open;
+  $("screening-form").hidden = !open;
+  if (!open) return;
+  patch($("screening-proposal"), h("ul", { class: "board" }, proposalCard(current)));
+  const select = $("merge-into");
+  const keep = select.value;
+  patch(select, list.filter((p) => idOf(p, "proposal") !== picked && ["submitted", "accepted"].includes(p.status))
+    .map((p) => h("option", { value: idOf(p, "proposal") }, `${idOf(p, "proposal")} · ${p.title}`)));
+  if (keep) select.value = keep;
+}
+
+async function screen(name, payload, button) {
+  if (await live.act(name, { proposal: picked, ...payload }, button)) {
+    $("reject-reason").value = "";
+    notify(t(`screening.done_${name.split(".")[1]}`, { id: picked }), "ok");
+  }
+}
+$("screen-accept").addEventListener("click", (e) => screen("proposal.accept", {}, e.currentTarget));
+$("screen-merge").addEventListener("click", (e) => {
+  if (!$("merge-into").value) return notify(t("screening.merge_pick"));
+  screen("proposal.merge", { into: $("merge-into").value }, e.currentTarget);
+});
+$("screen-reject").addEventListener("click", (e) => {
+  if (!$("reject-reason").value.trim()) {
+    $("reject-reason").focus();
+    return notify(t("screening.reason_needed"));
+  }
+  screen("proposal.reject", { reason: $("reject-reason").value.trim() }, e.currentTarget);
+});
+
+// ---- ballots -----------------------------------------------------------------------------------
+
+function renderBallotOptions() {
+  const box = $("b-options");
+  const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+  const accepted = proposals(live.models).filter((p) => p.status === "accepted");
+  if (!accepted.length) return patch(box, h("p", { class: "empty" }, t("ballotform.no_options")));
+  patch(box, accepted.map((p) => {
+    const id = idOf(p, "proposal");
+    return h("label", { class: "check-label", for: `opt-${id}` },
+      h("input", { type: "checkbox", id: `opt-${id}`, value: id, checked: checked.has(id) }),
+      ` ${id} · ${p.title} · ${rupiah(p.cost)}`);
+  }));
+}
+
+$("b-method").addEventListener("change", () => {
+  $("b-max").disabled = $("b-method").value === "borda"; // Borda ranks every option
+});
+
+$("ballot-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const options = [...$("b-options").querySelectorAll("input:checked")].map((i) => i.value);
+  const problems = [];
+  if (!$("b-title").value.trim()) problems.push(t("validation.required", { field: t("ballotform.name") }));
+  if (!$("b-method").value) problems.push(t("validation.required", { field: t("ballotform.method") }));
+  if (options.length < 2) problems.push(t("ballotform.two_options"));
+  const pagu = $("b-pagu").value.replace(/[^\d]/g, "");
+  patch($("ballot-errors"), problems.map((p) => h("li", {}, p)));
+  if (problems.length) return;
+  const payload = { title: $("b-title").value.trim(), method: $("b-method").value, options,
+                    allow_change: $("b-change").checked, secret: $("b-secret").checked };
+  if ($("b-method").value === "approval" && $("b-max").value) payload.max_choices = Number($("b-max").value);
+  if (pagu) payload.pagu = Number(pagu);
+  if (await live.act("ballot.open", payload, e.submitter)) {
+    $("ballot-form").reset();
+    renderBallotOptions();
+    notify(t("ballotform.opened"), "ok");
+  }
+});
+
+function renderBallots() {
+  const list = ballots(live.models).slice().reverse();
+  setCount("ballots", list.filter(isOpen).length);
+  if (!list.length) return patch($("ballots"), h("p", { class: "empty" }, t("ballots.none")));
+  patch($("ballots"), list.map((b) => {
+    const id = idOf(b, "ballot");
+    return h("article", { class: "ballot", dataset: { ballot: id } },
+      ballotHeader(b),
+      isOpen(b) ? h("div", { class: "actions" },
+        command(t("ballot.close"), "ballot.close", () => ({ ballot: id }), { cls: "danger", key: `close-${id}` })) : null,
+      ballotStanding(b, live.models));
+  }));
+}
+
+// ---- participants ------------------------------------------------------------------------------
+
+function renderRoster() {
+  const villages = roster(live.models);
+  const interactive = villages.filter((v) => v.mode === "interactive").length;
+  $("interactive-count").textContent = t("participants.interactive_count", { n: interactive, max: MAX_INTERACTIVE });
+  const query = $("roster-filter").value.trim().toLowerCase();
+  const spot = live.models.floor?.spotlight;
+  const shown = villages.filter((v) => !query || `${v.name} ${v.kecamatan}`.toLowerCase().includes(query));
+  patch($("roster"), shown.map((v) => {
+    const code = idOf(v, "village");
+    const on = v.mode === "interactive";
+    return h("tr", { dataset: { village: code } },
+      h("th", { scope: "row" }, v.name),
+      h("td", {}, v.kecamatan),
+      h("td", {}, h("span", { class: `badge mode-${v.mode}` }, t(`mode.${v.mode}`)),
+        v.muted ? h("span", { class: "badge muted" }, t("participants.muted")) : null),
+      h("td", { class: "row-actions" },
+        command(v.muted ? t("participants.unmute") : t("participants.mute"),
+                v.muted ? "participant.unmute" : "participant.mute", () => ({ village: code }), { key: `mute-${code}` }),
+        command(on ? t("participants.demote") : t("participants.promote"),
+                on ? "village.demote" : "village.promote", () => ({ village: code }),
+                { key: `mode-${code}`, cls: on ? "" : "primary" }),
+        command(spot === code ? t("participants.unspotlight") : t("participants.spotlight"), "spotlight.set",
+                () => ({ village: spot === code ? null : code }), { key: `spot-${code}` })));
+  }));
+}
+$("roster-filter").addEventListener("input", renderRoster);
+
+// ---- agenda ------------------------------------------------------------------------------------
+
+$("agenda-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const title = $("a-title").value.trim();
+  if (!title) {
+    $("a-title").focus();
+    return notify(t("validation.required", { field: t("agendaform.title") }));
+  }
+  const minutes = wholeNumber($("a-minutes"));
+  if (await live.act("agenda.add", { title, ...(minutes ? { minutes } : {}) }, e.submitter)) $("agenda-form").reset();
+});
+
+function renderAgenda() {
+  const items = agendaItems(live.models);
+  if (!items.length) return patch($("agenda-admin"), h("li", { class: "empty" }, t("agenda.empty")));
+  patch($("agenda-admin"), items.map((item, i) => {
+    const id = idOf(item, "item");
+    return h("li", { class: `agenda-item status-${item.status}` },
+      h("span", { class: "agenda-title" }, item.title),
+      h("span", { class: `badge status-${item.status}` }, t(`astatus.${item.status}`)),
+      h("span", { class: "row-actions" },
+        item.status === "open"
+          ? command(t("agenda.close"), "agenda.close", () => ({ item: id }), { key: `aclose-${id}` })
+          : command(t("agenda.open"), "agenda.open", () => ({ item: id }), { key: `aopen-${id}`, cls: "primary" }),
+        i > 0 ? command(t("queue.up"), "agenda.move", () => ({ item: id, position: i }), { key: `aup-${id}`, cls: "icon" }) : null,
+        i < items.length - 1
+          ? command(t("queue.down"), "agenda.move", () => ({ item: id, position: i + 2 }), { key: `adown-${id}`, cls: "icon" })
+          : null));
+  }));
+}
+
+// ---- attendance and the network board ----------------------------------------------------------
+
+function renderVillageSelect() {
+  const select = $("h-village");
+  const keep = select.value;
+  patch(select, h("option", { value: "" }, t("common.choose")),
+    roster(live.models).map((v) => h("option", { value: idOf(v, "village") }, `${v.name} · ${v.kecamatan}`)));
+  select.value = keep;
+}
+
+$("headcount-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const [village, total, women] = [$("h-village").value, wholeNumber($("h-total")), wholeNumber($("h-women"))];
+  if (!village || total === undefined || women === undefined) return notify(t("headcount.incomplete"));
+  if (await live.act("attendance.headcount", { village, total, women }, e.submitter)) notify(t("headcount.saved"), "ok");
+});
+
+function renderAttendance() {
+  const model = live.models.attendance;
+  const rows = attendance(live.models);
+  const totals = model?.totals ?? {};
+  $("attendance-totals").textContent = t("attendance.totals", {
+    present: totals.present ?? 0, villages: totals.villages ?? rows.length,
+    people: number(totals.people ?? 0), women: number(totals.women ?? 0) });
+  patch($("attendance"), rows.filter((r) => r.present || r.headcount).map((r) => h("tr", {},
+    h("th", { scope: "row" }, r.name), h("td", {}, r.kecamatan),
+    h("td", {}, r.present ? t("conn.present") : t("conn.absent")),
+    h("td", {}, r.headcount ? number(r.headcount.total) : "—"),
+    h("td", {}, r.headcount ? number(r.headcount.women) : "—"))));
+}
+
+function renderNetwork() {
+  const modes = byId(roster(live.models), "village");
+  const rows = attendance(live.models).slice()
+    .sort((a, b) => a.kecamatan.localeCompare(b.kecamatan) || a.name.localeCompare(b.name));
+  const state = (r) => (r.present ? "connected" : r.joined_at ? "disconnected" : "never");
+  patch($("network"), rows.map((r) => {
+    const code = idOf(r, "village");
+    const mode = modes.get(code)?.mode ?? "viewonly";
+    return h("tr", { class: `net-${state(r)}`, dataset: { village: code } },
+      h("td", {}, r.kecamatan), h("th", { scope: "row" }, r.name),
+      h("td", {}, t(`mode.${mode}`)),
+      h("td", {}, h("span", { class: `net-state net-${state(r)}` }, t(`network.${state(r)}`))),
+      h("td", {}, r.present ? t("network.now") : r.left_at ? clock(r.left_at) : "—"),
+      // filled by the media relay's statistics once it reports them
+      h("td", { class: "num" }, "—"), h("td", { class: "num" }, "—"));
+  }));
+}
+
+// ---- wiring ------------------------------------------------------------------------------------
+
+floorView(live);
+sessionState(live, $("session-state"));
+queueView(live, $("queue"), { moderate: true, seconds: grantSeconds });
+live.watch((changed) => {
+  const any = (...names) => names.some((n) => changed.has(n));
+  if (any("session")) renderSession();
+  if (any("floor", "roster")) renderFloorState();
+  if (any("board")) {
+    renderScreening();
+    renderBallotOptions();
+  }
+  if (any("ballots", "board")) renderBallots();
+  if (any("roster", "floor")) renderRoster();
+  if (any("roster")) renderVillageSelect();
+  if (any("agenda")) renderAgenda();
+  if (any("attendance")) renderAttendance();
+  if (any("attendance", "roster")) renderNetwork();
+});

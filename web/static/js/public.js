@@ -1,0 +1,56 @@
+// The public page: livestream, agenda, floor, board with citizens' advisory support, ballot tallies.
+import { $, h, patch } from "./dom.js";
+import { config, t } from "./i18n.js";
+import { connectPage, describe, notify } from "./live.js";
+import { ballots, idOf } from "./shape.js";
+import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
+
+const live = connectPage();
+const supportedKey = `mh:supported:${config.session}`;
+const supported = new Set(JSON.parse(localStorage.getItem(supportedKey) ?? "[]"));
+
+function remember(id) {
+  supported.add(id);
+  localStorage.setItem(supportedKey, JSON.stringify([...supported]));
+}
+
+async function support(id, button) {
+  try {
+    await live.send("support.give", { proposal: id });
+    remember(id);
+    notify(t("support.thanks"), "ok");
+  } catch (err) {
+    if (err.code === "already_supported") remember(id); // the hub remembers this browser: show it as done
+    else notify(describe(err));
+  }
+  renderBoard();
+}
+
+function supportButton(p) {
+  const id = idOf(p, "proposal");
+  const done = supported.has(id);
+  const open = p.status === "submitted" || p.status === "accepted";
+  return h("div", { class: "support" },
+    h("span", { class: "support-count", dataset: { count: String(p.support ?? 0) } },
+      t("support.count", { n: p.support ?? 0 })),
+    open || done ? h("button", { type: "button", class: done ? "done" : "support-button", disabled: done,
+                                 "aria-pressed": done ? "true" : "false", dataset: { key: `support-${id}` },
+                                 onclick: (e) => support(id, e.currentTarget) },
+      done ? t("support.done") : t("support.give")) : null);
+}
+
+const renderBoard = boardView(live, $("board"), {
+  filter: (p) => p.status !== "rejected",
+  extras: (p) => [supportButton(p)],
+});
+
+live.watch((changed) => {
+  if (!changed.has("ballots") && !changed.has("board")) return;
+  const list = ballots(live.models);
+  if (!list.length) return patch($("ballots"), h("p", { class: "empty" }, t("ballots.none")));
+  patch($("ballots"), list.slice().reverse().map((b) => h("article", { class: "ballot", dataset: { ballot: idOf(b, "ballot") } },
+    ballotHeader(b), ballotStanding(b, live.models))));
+});
+
+floorView(live);
+agendaView(live, $("agenda"));

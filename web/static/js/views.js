@@ -1,0 +1,129 @@
+// Renderers shared by the pages: the floor with its countdown, the agenda, the proposal board and
+// ballot tallies. They build elements with dom.h (text only) from the read models.
+import { serverNow } from "./clock.js";
+import { h, patch } from "./dom.js";
+import { minutes, number, rupiah, t } from "./i18n.js";
+import { agendaItems, byId, holderOf, idOf, proposals, tallies } from "./shape.js";
+
+const ENDING_SECONDS = 30;
+
+/** Keep every .floor box on the page showing the holder and a countdown on the hub's clock. */
+export function floorView(live) {
+  const boxes = [...document.querySelectorAll(".floor")];
+  const part = (box, name) => box.querySelector(`[data-floor="${name}"]`);
+  const tick = () => {
+    const floor = live.models.floor;
+    const holder = holderOf(live.models);
+    const left = holder && floor?.deadline ? floor.deadline - serverNow() : null;
+    const state = left === null ? "idle" : left <= 0 ? "over" : left <= ENDING_SECONDS ? "ending" : "running";
+    for (const box of boxes) {
+      const clock = part(box, "countdown");
+      clock.textContent = left === null ? "--:--" : left <= 0 ? t("floor.time_up") : minutes(left);
+      box.dataset.state = state;
+    }
+  };
+  live.watch((changed) => {
+    if (!changed.has("floor") && !changed.has("roster")) return;
+    const holder = holderOf(live.models);
+    for (const box of boxes) {
+      part(box, "name").textContent = holder ? holder.name : t("floor.nobody");
+      part(box, "place").textContent = holder ? t("floor.place", { kecamatan: holder.kecamatan }) : "";
+      box.dataset.holder = holder?.village ?? "";
+    }
+    tick();
+  });
+  setInterval(tick, 250);
+}
+
+/** The agenda, the open item marked. */
+export function agendaView(live, container, actions = null) {
+  live.watch((changed) => {
+    if (!changed.has("agenda")) return;
+    const items = agendaItems(live.models);
+    if (!items.length) return patch(container, h("li", { class: "empty" }, t("agenda.empty")));
+    patch(container, items.map((item, index) => h("li", { class: `agenda-item status-${item.status}`,
+                                                          "aria-current": item.status === "open" ? "step" : null },
+      h("span", { class: "agenda-title" }, item.title),
+      h("span", { class: "agenda-meta" },
+        item.minutes ? t("agenda.minutes", { n: item.minutes }) : "",
+        " ", h("span", { class: `badge status-${item.status}` }, t(`astatus.${item.status}`))),
+      actions ? actions(item, index, items) : null)));
+  });
+}
+
+/** One proposal on a board: title, village, bidang, cost, status, support; extra nodes appended. */
+export function proposalCard(p, ...extra) {
+  const lokasi = p.lokasi ?? {};
+  return h("li", { class: `proposal status-${p.status}`, dataset: { proposal: idOf(p, "proposal") } },
+    h("div", { class: "proposal-head" },
+      h("span", { class: "proposal-id" }, idOf(p, "proposal")),
+      h("strong", { class: "proposal-title" }, p.title),
+      h("span", { class: `badge status-${p.status}` }, t(`pstatus.${p.status}`))),
+    h("p", { class: "proposal-meta" },
+      t("proposal.from", { village: p.village_name ?? p.village, kecamatan: p.kecamatan ?? "" }), " · ",
+      t(`bidang.${p.bidang}`), " · ", rupiah(p.cost)),
+    h("p", { class: "proposal-detail" },
+      t("proposal.where", { dusun: lokasi.dusun ?? "", rt: lokasi.rt ?? "", rw: lokasi.rw ?? "" }), " · ",
+      `${number(p.volume)} ${p.unit}`, " · ", t(`sumber_dana.${p.sumber_dana}`), " · ", t(`scale.${p.scale}`)),
+    p.description ? h("p", { class: "proposal-description" }, p.description) : null,
+    p.status === "rejected" && p.reject_reason ? h("p", { class: "proposal-reason" },
+      t("proposal.reason", { reason: p.reject_reason })) : null,
+    p.status === "merged" && p.merged_into ? h("p", { class: "proposal-reason" },
+      t("proposal.merged_into", { id: p.merged_into })) : null,
+    ...extra);
+}
+
+/** A board of proposals (filtered), with per-card extras. */
+export function boardView(live, container, { filter = () => true, extras = () => [], empty = "board.empty",
+                                             deps = ["board"] } = {}) {
+  const render = () => {
+    const list = proposals(live.models).filter(filter);
+    if (!list.length) return patch(container, h("li", { class: "empty" }, t(empty)));
+    patch(container, list.map((p) => proposalCard(p, ...extras(p))));
+  };
+  live.watch((changed) => {
+    if (deps.some((d) => changed.has(d))) render();
+  });
+  return render;
+}
+
+/** A ballot's standing: options by points, bars, and when closed the rank and the pagu's cut line. */
+export function ballotStanding(ballot, models) {
+  const board = byId(proposals(models), "proposal");
+  const counts = tallies(ballot);
+  const result = ballot.result ? new Map(ballot.result.map((r) => [idOf(r, "proposal"), r])) : null;
+  const order = [...ballot.options].sort((a, b) => result
+    ? result.get(a).rank - result.get(b).rank
+    : (counts.get(b)?.points ?? 0) - (counts.get(a)?.points ?? 0));
+  const top = Math.max(1, ...order.map((o) => counts.get(o)?.points ?? 0));
+  const unit = ballot.method === "borda" ? "ballot.points" : "ballot.votes";
+  const bar = (points) => {
+    const fill = h("span");
+    fill.style.width = `${(100 * points) / top}%`; // CSSOM: allowed by the CSP, unlike style attributes
+    return h("div", { class: "bar", "aria-hidden": "true" }, fill);
+  };
+  return h("ol", { class: "standing" }, order.map((option) => {
+    const points = counts.get(option)?.points ?? 0;
+    const row = result?.get(option);
+    const cut = row && row.fits !== null && row.fits !== undefined;
+    return h("li", { class: `standing-row${cut && !row.fits ? " below-line" : ""}`, dataset: { option } },
+      h("div", { class: "standing-label" },
+        row ? h("span", { class: "rank" }, `#${row.rank}`) : null,
+        h("span", { class: "standing-title" }, `${option} · ${board.get(option)?.title ?? ""}`),
+        h("span", { class: "standing-points", dataset: { points: String(points) } }, t(unit, { n: points }))),
+      bar(points),
+      cut ? h("p", { class: "cut" },
+        row.fits ? t("ballot.fits", { total: rupiah(row.cumulative_cost) }) : t("ballot.below_line")) : null);
+  }));
+}
+
+/** A ballot's header: title, method, status, turnout, pagu. */
+export function ballotHeader(ballot) {
+  return h("div", { class: "ballot-head" },
+    h("h3", { class: "ballot-title" }, ballot.title),
+    h("p", { class: "ballot-meta" },
+      h("span", { class: `badge status-${ballot.status}` }, t(`bstatus.${ballot.status}`)), " ",
+      t(`method.${ballot.method}`), " · ", t("ballot.turnout", { n: ballot.turnout ?? 0 }),
+      ballot.pagu ? ` · ${t("ballot.pagu", { pagu: rupiah(ballot.pagu) })}` : "",
+      ballot.secret ? ` · ${t("ballot.secret")}` : ""));
+}

@@ -1,0 +1,322 @@
+// The village hall: pre-join check, then the program, the speaker queue, ballots and proposals.
+import { $, h, patch, show } from "./dom.js";
+import { rupiah, t } from "./i18n.js";
+import { levelMeter, openCamera, publish } from "./media.js";
+import { connectPage, describe, notify } from "./live.js";
+import { ballots, holderOf, idOf, isOpen, myVillage, queue } from "./shape.js";
+import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
+
+const live = connectPage();
+const HEARD = 0.02; // a level above this means the microphone hears the room
+
+let stream = null;
+let stopMeter = null;
+let joined = false;
+let wasInteractive = null;
+
+const mine = () => live.me?.id;
+const mode = () => myVillage(live.models, live.me)?.mode;
+
+function setCheck(el, state, text) {
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+// ---- pre-join ----------------------------------------------------------------------------------
+
+async function startCamera() {
+  if (stream) return stream;
+  setCheck($("camera-check"), "wait", t("prejoin.camera_wait"));
+  try {
+    stream = await openCamera();
+  } catch (err) {
+    setCheck($("camera-check"), "bad", t("prejoin.camera_failed", { reason: err.name }));
+    $("camera-state").textContent = t("prejoin.camera_failed", { reason: err.name });
+    return null;
+  }
+  $("preview").srcObject = stream;
+  const track = stream.getVideoTracks()[0];
+  const size = track?.getSettings();
+  setCheck($("camera-check"), "ok", t("prejoin.camera_ok", { label: track?.label ?? "" }));
+  $("camera-state").textContent = size?.width ? `${size.width}×${size.height}` : t("prejoin.camera_ok", { label: "" });
+  let heard = false;
+  setCheck($("mic-check"), "wait", t("prejoin.mic_listen"));
+  stopMeter = levelMeter(stream, $("mic-level"), (level) => {
+    if (!heard && level > HEARD) {
+      heard = true;
+      setCheck($("mic-check"), "ok", t("prejoin.mic_ok"));
+    }
+  });
+  return stream;
+}
+
+async function testHub() {
+  setCheck($("hub-check"), "wait", t("prejoin.hub_wait"));
+  const rtt = live.socket.connected ? await live.resync() : null;
+  if (rtt === null) setCheck($("hub-check"), "bad", t("prejoin.hub_failed"));
+  else setCheck($("hub-check"), "ok", t("prejoin.hub_ok", { ms: Math.round(rtt) }));
+}
+
+function join() {
+  joined = true;
+  stopMeter?.();
+  show($("prejoin"), false);
+  show($("live"), true);
+  document.body.dataset.joined = "true";
+  if (stream && mode() === "interactive") publish(stream, $("selfview"));
+  renderMe();
+  $("program-title").focus?.();
+}
+
+$("camera-start").addEventListener("click", startCamera);
+$("hub-test").addEventListener("click", testHub);
+$("join").addEventListener("click", join);
+
+// ---- who I am, and being promoted --------------------------------------------------------------
+
+function renderMe() {
+  const me = myVillage(live.models, live.me);
+  if (!me) return;
+  $("me-name").textContent = me.name;
+  $("me-detail").textContent = `${t("village.kecamatan", { name: me.kecamatan })} · ${t(`mode.${me.mode}`)}`;
+  const interactive = me.mode === "interactive";
+  if (!joined) {
+    $("prejoin-lead").textContent = t(interactive ? "prejoin.lead" : "prejoin.lead_viewonly");
+    if (interactive && !stream) startCamera();
+  } else {
+    show($("camera-card"), interactive);
+    const promoted = interactive && wasInteractive === false;
+    if (promoted && !stream) show($("camera-ask"), true);
+    show($("camera-on"), interactive && !stream);
+  }
+  wasInteractive = interactive;
+}
+
+$("camera-on").addEventListener("click", async () => {
+  if (await startCamera()) {
+    stopMeter?.();
+    publish(stream, $("selfview"));
+    show($("camera-ask"), false);
+    show($("camera-on"), false);
+  }
+});
+
+// ---- the floor and my hand ---------------------------------------------------------------------
+
+function renderHand() {
+  const code = mine();
+  const entries = queue(live.models);
+  const position = entries.findIndex((e) => idOf(e, "village") === code) + 1;
+  const holding = holderOf(live.models)?.village === code;
+  let text = t("hand.idle");
+  if (holding) text = t("hand.holding");
+  else if (position) text = t("hand.position", { n: position, total: entries.length });
+  $("hand-state").textContent = text;
+  document.body.dataset.hand = holding ? "floor" : position ? "queued" : "idle";
+  show($("hand-raise"), !holding && !position);
+  show($("hand-order"), !holding && !position);
+  show($("hand-lower"), Boolean(position));
+  show($("floor-yield"), holding);
+}
+
+$("hand-raise").addEventListener("click", (e) => live.act("hand.raise", {}, e.currentTarget));
+$("hand-order").addEventListener("click", (e) => live.act("hand.raise", { point_of_order: true }, e.currentTarget));
+$("hand-lower").addEventListener("click", (e) => live.act("hand.lower", {}, e.currentTarget));
+$("floor-yield").addEventListener("click", (e) => live.act("floor.yield", {}, e.currentTarget));
+
+// ---- ballots -----------------------------------------------------------------------------------
+
+const receipts = new Map(); // ballot → record number of this page's last vote
+const knownVotes = new Map(); // ballot → my vote, as last seen in a read model that carries it
+const ballotBoxes = new Map(); // ballot → {article, form, standing, signature}
+
+function myVote(ballot) {
+  const id = idOf(ballot, "ballot");
+  if ("my_vote" in ballot) knownVotes.set(id, ballot.my_vote);
+  return knownVotes.get(id) ?? null;
+}
+
+function voteForm(ballot, vote) {
+  const id = idOf(ballot, "ballot");
+  const borda = ballot.method === "borda";
+  const board = new Map((live.models.board?.proposals ?? []).map((p) => [idOf(p, "proposal"), p]));
+  const receipt = receipts.get(id);
+  const status = vote
+    ? h("p", { class: "vote-receipt", role: "status", dataset: { ballot: id } },
+        receipt ? t("vote.recorded_number", { n: receipt }) : t("vote.recorded"))
+    : null;
+  if (!isOpen(ballot)) return h("div", {}, status);
+  if (vote && !ballot.allow_change) return h("div", {}, status, h("p", { class: "hint" }, t("vote.final")));
+  const name = `vote-${id}`;
+  const rows = ballot.options.map((option, i) => {
+    const inputId = `${name}-${option}`;
+    const label = `${option} · ${board.get(option)?.title ?? ""}`;
+    if (!borda) {
+      return h("li", {}, h("label", { class: "check-label", for: inputId },
+        h("input", { type: "checkbox", id: inputId, name, value: option, checked: Boolean(vote?.includes(option)) }),
+        " ", label));
+    }
+    const rank = vote ? vote.indexOf(option) + 1 : 0;
+    const select = h("select", { id: inputId, name, dataset: { option } },
+      h("option", { value: "" }, t("vote.unranked")),
+      ballot.options.map((_, r) => h("option", { value: String(r + 1), selected: rank === r + 1 }, String(r + 1))));
+    return h("li", { class: "rank-row" }, h("label", { for: inputId }, label), select);
+  });
+  const hint = borda ? t("vote.hint_borda") : t("vote.hint_approval", { n: ballot.max_choices });
+  const form = h("form", { class: "vote-form", novalidate: true, dataset: { ballot: id } },
+    h("p", { class: "hint" }, hint),
+    h("ul", { class: "vote-options" }, rows),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", class: "primary" }, vote ? t("vote.change") : t("vote.cast"))));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    castVote(ballot, form, e.submitter);
+  });
+  return h("div", {}, status, form);
+}
+
+function chosen(ballot, form) {
+  if (ballot.method !== "borda") {
+    return [...form.querySelectorAll("input:checked")].map((i) => i.value);
+  }
+  const ranked = [...form.querySelectorAll("select")].filter((s) => s.value)
+    .map((s) => [Number(s.value), s.dataset.option]);
+  const ranks = ranked.map(([r]) => r);
+  if (new Set(ranks).size !== ranks.length) return { error: t("vote.ranks_unique") };
+  return ranked.sort((a, b) => a[0] - b[0]).map(([, option]) => option);
+}
+
+async function castVote(ballot, form, button) {
+  const choice = chosen(ballot, form);
+  if (choice.error) return notify(choice.error);
+  if (!choice.length) return notify(t("vote.choose_one"));
+  if (choice.length > ballot.max_choices) return notify(t("vote.too_many", { n: ballot.max_choices }));
+  const id = idOf(ballot, "ballot");
+  const ack = await live.act("ballot.cast", { ballot: id, choice }, button);
+  if (!ack) return;
+  receipts.set(id, ack.version);
+  knownVotes.set(id, choice);
+  notify(t("vote.recorded_number", { n: ack.version }), "ok");
+  renderBallots(true);
+}
+
+function renderBallots(force = false) {
+  const list = ballots(live.models).slice().sort((a, b) => (isOpen(b) ? 1 : 0) - (isOpen(a) ? 1 : 0));
+  if (!list.length) {
+    ballotBoxes.clear();
+    return patch($("ballots"), h("p", { class: "empty" }, t("ballots.none")));
+  }
+  const articles = list.map((b) => {
+    const id = idOf(b, "ballot");
+    const vote = myVote(b);
+    // Tallies move with every village's vote; the form is rebuilt only when what it offers changes,
+    // so a hall's half-made choice is not wiped by someone else's vote.
+    const signature = JSON.stringify([b.status, b.options, vote, receipts.get(id) ?? null]);
+    let box = ballotBoxes.get(id);
+    if (!box) {
+      box = { form: h("div"), standing: h("div"), head: h("div"), signature: null };
+      box.article = h("article", { class: "ballot", dataset: { ballot: id } }, box.head, box.form, box.standing);
+      ballotBoxes.set(id, box);
+    }
+    if (force || box.signature !== signature) {
+      patch(box.form, voteForm(b, vote));
+      box.signature = signature;
+    }
+    patch(box.head, ballotHeader(b));
+    patch(box.standing, ballotStanding(b, live.models));
+    return box.article;
+  });
+  const current = [...$("ballots").children];
+  if (articles.length !== current.length || articles.some((a, i) => a !== current[i])) {
+    $("ballots").replaceChildren(...articles);
+  }
+}
+
+// ---- proposals ---------------------------------------------------------------------------------
+
+const form = $("proposal-form");
+const field = (name) => form.elements.namedItem(name);
+const RUPIAH = /^\s*(rp\.?)?\s*[\d.\s]+$/i;
+
+// name → (value) → problem (a catalog key and its parameters) or null
+const CHECKS = {
+  title: textRule(200), description: textRule(2000), bidang: textRule(), dusun: textRule(100),
+  rt: textRule(10), rw: textRule(10), unit: textRule(30), sumber_dana: textRule(), scale: textRule(),
+  volume: (v) => (v.trim() === "" ? ["validation.required"]
+    : Number(v) > 0 && Number(v) <= 1e9 ? null : ["validation.positive"]),
+  cost: (v) => (v.trim() === "" ? ["validation.required"]
+    : RUPIAH.test(v) && parseRupiah(v) >= 1 ? null : ["validation.rupiah"]),
+};
+
+function textRule(max = Infinity) {
+  return (v) => (v.trim() === "" ? ["validation.required"] : v.trim().length > max ? ["validation.too_long", { max }] : null);
+}
+
+function parseRupiah(text) {
+  return Number(text.replace(/[^\d]/g, ""));
+}
+
+function showErrors(messages) {
+  patch($("proposal-errors"), messages.map((m) => h("li", {}, m)));
+}
+
+function validate() {
+  const problems = [];
+  for (const [name, check] of Object.entries(CHECKS)) {
+    const input = field(name);
+    const problem = check(input.value);
+    input.setAttribute("aria-invalid", problem ? "true" : "false");
+    if (problem) problems.push([input, t(problem[0], { field: t(`proposal.field.${name}`), ...problem[1] })]);
+  }
+  return problems;
+}
+
+field("cost").addEventListener("input", () => {
+  const v = field("cost").value;
+  $("p-cost-preview").textContent = RUPIAH.test(v) && parseRupiah(v) ? rupiah(parseRupiah(v)) : "";
+});
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const problems = validate();
+  showErrors(problems.map(([, m]) => m));
+  if (problems.length) return problems[0][0].focus();
+  const v = (name) => field(name).value.trim();
+  const payload = {
+    title: v("title"), description: v("description"), bidang: v("bidang"),
+    lokasi: { dusun: v("dusun"), rt: v("rt"), rw: v("rw") },
+    volume: Number(v("volume")), unit: v("unit"), cost: parseRupiah(v("cost")),
+    sumber_dana: v("sumber_dana"), scale: v("scale"),
+  };
+  const button = e.submitter;
+  button.disabled = true;
+  try {
+    const ack = await live.send("proposal.submit", payload);
+    form.reset();
+    $("p-cost-preview").textContent = "";
+    showErrors([]);
+    notify(t("proposal.sent", { n: ack.version }), "ok");
+  } catch (err) {
+    showErrors([describe(err)]);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+boardView(live, $("my-proposals"), { filter: (p) => p.village === mine(), empty: "proposal.none_mine" });
+boardView(live, $("board"), { filter: (p) => p.status !== "rejected" });
+
+// ---- wiring ------------------------------------------------------------------------------------
+
+floorView(live);
+agendaView(live, $("agenda"));
+live.watch((changed) => {
+  if (changed.has("connection")) {
+    $("join").disabled = live.state !== "online";
+    if (live.state === "online") setCheck($("hub-check"), "ok", t("prejoin.hub_connected"));
+    else if (!joined) setCheck($("hub-check"), "bad", t("prejoin.hub_failed"));
+  }
+  if (changed.has("roster")) renderMe();
+  if (changed.has("queue") || changed.has("floor")) renderHand();
+  if (changed.has("ballots") || changed.has("board")) renderBallots();
+});
