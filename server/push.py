@@ -33,7 +33,6 @@ def room(session_id: str, audience: str) -> str:
 @dataclass
 class _Dirty:
     names: set[str] = field(default_factory=set)
-    villages: set[str] = field(default_factory=set)  # villages whose own view changed
     task: asyncio.Task[None] | None = None
     last: float = 0.0
 
@@ -48,15 +47,14 @@ class Pusher:
     def changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         dirty = self._dirty.setdefault(assembly.session_id, _Dirty())
         dirty.names |= Assembly.touched(records)
-        dirty.villages.update(r.actor for r in records if assembly.village(r.actor) is not None)
         if dirty.task is None:
             delay = max(0.0, dirty.last + self._interval - time.monotonic())
             dirty.task = asyncio.get_running_loop().create_task(self._flush(assembly.session_id, dirty, delay))
 
     async def _flush(self, sid: str, dirty: _Dirty, delay: float) -> None:
         await asyncio.sleep(delay)
-        names, villages = dirty.names, dirty.villages
-        dirty.names, dirty.villages, dirty.task = set(), set(), None
+        names = dirty.names - _PERSONAL
+        dirty.names, dirty.task = set(), None
         dirty.last = time.monotonic()
         try:
             # the session's lock is held while a batch is folded ahead of its append: build
@@ -66,10 +64,7 @@ class Pusher:
                 if assembly is None:  # dropped after a failed append; the next command rebuilds it
                     return
                 version = assembly.version
-                shared = names - _PERSONAL
-                pushes = [(audience, assembly.read_models(shared, audience)) for audience in ("staff", "public")]
-                pushes += [(f"village:{code}", assembly.read_models(names & _PERSONAL, f"village:{code}"))
-                           for code in villages]
+                pushes = [(audience, assembly.read_models(names, audience)) for audience in ("staff", "public")]
             for audience, models in pushes:
                 if models:
                     await self._sio.emit("update", {"version": version, "models": models}, room=room(sid, audience))
@@ -83,5 +78,6 @@ class Pusher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# read models that differ per village (its own votes); pushed to that village's room only
+# A village's own votes come with its snapshot and, live, in the ack of its own ballot.cast:
+# pushing them would cost one message per voting village per flush.
 _PERSONAL = {"mine"}
