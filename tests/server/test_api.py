@@ -1,0 +1,82 @@
+"""The HTTP API: sessions, snapshots, the verified log, health and metrics — and who may see what."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from rooms.actors import Kind
+from server.keys import SIGNER
+from tests.server.conftest import VENUE, Hub, small_roster
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_health_and_metrics(hub: Hub) -> None:
+    chair = await hub.connect("chair")
+    await chair.ok("agenda.add", title="Pembukaan")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{hub.url}/healthz") as r:
+            assert r.status == 200 and (await r.json())["ok"] is True
+        async with http.get(f"{hub.url}/metrics") as r:
+            text = await r.text()
+    assert 'mh_commands_total{command="agenda.add",outcome="ok"} 1.0' in text
+    assert "mh_connections 1.0" in text
+
+
+async def test_only_the_operator_creates_sessions(hub: Hub) -> None:
+    body = {"title": "Musrenbang Kecamatan", "roster_csv": small_roster(), "venue": VENUE}
+    admin = hub.app[SIGNER].issue("*", Kind.ADMIN, "admin")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{hub.url}/api/sessions", json=body) as r:
+            assert r.status == 403 and (await r.json())["error"] == "forbidden"
+        async with http.post(f"{hub.url}/api/sessions", json=body, headers=_bearer(hub.token("chair"))) as r:
+            assert r.status == 403
+        async with http.post(f"{hub.url}/api/sessions", json=body, headers=_bearer("forged.token")) as r:
+            assert r.status == 401 and (await r.json())["error"] == "unauthorized"
+        async with http.post(f"{hub.url}/api/sessions", json={**body, "roster_csv": "a,b\n1,2\n"},
+                             headers=_bearer(admin)) as r:
+            assert r.status == 400 and (await r.json())["error"] == "invalid"
+        async with http.post(f"{hub.url}/api/sessions", json={**body, "extra": 1}, headers=_bearer(admin)) as r:
+            assert r.status == 400
+        async with http.post(f"{hub.url}/api/sessions", data=b"not json", headers=_bearer(admin)) as r:
+            assert r.status == 400
+        async with http.post(f"{hub.url}/api/sessions", json=body, headers=_bearer(admin)) as r:
+            assert r.status == 201
+            created = await r.json()
+        async with http.get(f"{hub.url}/api/sessions") as r:
+            listed = {s["id"]: s for s in (await r.json())["sessions"]}
+    assert created["id"] in listed and hub.session in listed
+    assert listed[created["id"]]["title"] == "Musrenbang Kecamatan"
+    roles = [link["role"] for link in created["links"]]
+    assert roles.count("chair") == 1 and roles.count("village") == small_roster().count("\n") - 1
+
+
+async def test_snapshot_depends_on_who_asks(hub: Hub) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{hub.url}/api/sessions/{hub.session}") as r:
+            public = await r.json()
+        async with http.get(f"{hub.url}/api/sessions/{hub.session}", headers=_bearer(hub.token(VENUE))) as r:
+            village = await r.json()
+        async with http.get(f"{hub.url}/api/sessions/nope") as r:
+            assert r.status == 404 and (await r.json())["error"] == "not_found"
+    assert public["session"]["title"] == "Uji Musrenbang" and public["mine"] == {"votes": {}}
+    assert village["version"] == public["version"]
+
+
+async def test_the_log_is_for_staff_and_verifies(hub: Hub) -> None:
+    chair = await hub.connect("chair")
+    await chair.ok("session.start")
+    url = f"{hub.url}/api/sessions/{hub.session}/log"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as r:
+            assert r.status == 403
+        async with http.get(url, headers=_bearer(hub.token(VENUE))) as r:
+            assert r.status == 403
+        async with http.get(url, headers=_bearer(hub.token("moderator"))) as r:
+            body = await r.json()
+    assert body["verification"]["ok"] is True
+    assert [e["type"] for e in body["events"]][:1] == ["session.created"]
+    assert body["events"][-1]["type"] == "session.started"
+    assert body["verification"]["head"] == body["events"][-1]["hash"]
