@@ -16,7 +16,6 @@ import json
 import multiprocessing as mp
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,8 +29,8 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rooms.actors import Kind  # noqa: E402
-from server.credentials import Signer  # noqa: E402
+from rooms.actors import Kind
+from server.credentials import Signer
 
 SECRET = "bench-secret"
 ECHO = '''

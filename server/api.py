@@ -27,7 +27,8 @@ def _error(err: DomainError) -> web.Response:
 @web.middleware
 async def domain_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     except DomainError as err:
         request.app[METRICS].http_errors.labels(err.code).inc()
         return _error(err)
@@ -88,7 +89,7 @@ async def create(request: web.Request) -> web.Response:
         raise Invalid("Isian yang dikenal: title, roster_csv, venue, interactive")
     title, roster, venue = body.get("title"), body.get("roster_csv"), body.get("venue")
     interactive = body.get("interactive")
-    if not all(isinstance(x, str) for x in (title, roster, venue)):
+    if not (isinstance(title, str) and isinstance(roster, str) and isinstance(venue, str)):
         raise Invalid("title, roster_csv dan venue wajib berupa teks")
     if interactive is not None and not (isinstance(interactive, list) and all(isinstance(x, str) for x in interactive)):
         raise Invalid("interactive harus daftar kode desa")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rooms.commands import COMMAND_NAMES
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from rooms.commands import COMMAND_NAMES
 
 
 class Metrics:

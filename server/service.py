@@ -49,6 +49,9 @@ class _Queue:
     draining: asyncio.Task[None] | None = None
 
 
+_Decided = tuple[_Pending, int | DomainError]  # a command and its outcome: its version or its refusal
+
+
 def _settle(item: _Pending, outcome: int | DomainError) -> None:
     if item.done.done():  # the caller went away; its command stands all the same
         return
@@ -158,18 +161,18 @@ class Sessions:
                 for item, outcome in decided:
                     _settle(item, outcome)
                 return
-            outcome: int | DomainError = VersionConflict(session_id, base, -1)
+            refusal: DomainError = VersionConflict(session_id, base, -1)
         except Exception:  # the store (or a fold) failed: refuse the batch; the log stays the truth
             log.exception("commit failed for session %s", session_id)
             self._cache.pop(session_id, None)
-            outcome = Unavailable("Penyimpanan gagal; perintah tidak tercatat, coba lagi")
+            refusal = Unavailable("Penyimpanan gagal; perintah tidak tercatat, coba lagi")
         for item in batch:
-            _settle(item, outcome)
+            _settle(item, refusal)
 
     @staticmethod
-    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[list[Event], list[tuple[_Pending, int | DomainError]]]:
+    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[list[Event], list[_Decided]]:
         staged: list[Event] = []
-        decided: list[tuple[_Pending, int | DomainError]] = []
+        decided: list[_Decided] = []
         for item in batch:
             key = item.cmd.key
             earlier = assembly.applied_key(item.actor.id, key) if key is not None else None

@@ -82,7 +82,8 @@ class Channel:
                 raise Forbidden("Peserta tidak terdaftar di sesi ini")
         except DomainError as err:
             self.metrics.refused.labels(err.code).inc()
-            raise socketio.exceptions.ConnectionRefusedError(err.message, {"error": err.code, "message": err.message})
+            raise socketio.exceptions.ConnectionRefusedError(
+                err.message, {"error": err.code, "message": err.message}) from None
         if actor.kind in (Kind.CHAIR, Kind.MODERATOR):
             audience = "staff"
         else:

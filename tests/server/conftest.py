@@ -45,7 +45,7 @@ class Hub:
     def token(self, who: str) -> str:
         return self.tokens[who]
 
-    async def connect(self, who: str | None = None, browser: str | None = None, **kw: Any) -> "Client":
+    async def connect(self, who: str | None = None, browser: str | None = None, **kw: Any) -> Client:
         auth: dict[str, str]
         if who is None:
             auth = {"session": self.session, "browser": browser or secrets.token_hex(8)}
@@ -99,7 +99,8 @@ class Client:
                 pass
 
 
-async def start_hub(tmp_path: Path, store: str, prefix: str, **overrides: Any) -> tuple[web.AppRunner, str, web.Application]:
+async def start_hub(tmp_path: Path, store: str, prefix: str,
+                    **overrides: Any) -> tuple[web.AppRunner, str, web.Application]:
     port = free_port()
     config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, secret="test-secret",
                     redis_url=REDIS_URL if store == "redis" else None, redis_prefix=prefix,

@@ -1,5 +1,6 @@
 from typing import Any
 
+from rooms.roster import Village
 from tests.server.test_assembly_kit import (
     ALIYAN,
     BUBUK,
@@ -14,8 +15,6 @@ from tests.server.test_assembly_kit import (
     usulan,
     village,
 )  # fmt: skip
-
-from rooms.roster import Village
 
 
 def ballot(hub: Hub, audience: str = "staff", index: int = 0) -> dict[str, Any]:

@@ -1,6 +1,12 @@
 from dataclasses import replace
 
 import pytest
+
+from rooms.actors import Actor, Kind, Role
+from rooms.commands import parse_command
+from rooms.errors import NotFound
+from rooms.events import RecordedEvent
+from server.assembly import READ_MODELS, Assembly
 from tests.server.test_assembly_kit import (
     ALIYAN,
     BUBUK,
@@ -16,12 +22,6 @@ from tests.server.test_assembly_kit import (
     usulan,
     village,
 )  # fmt: skip
-
-from rooms.actors import Actor, Kind, Role
-from rooms.commands import parse_command
-from rooms.errors import NotFound
-from rooms.events import RecordedEvent
-from server.assembly import READ_MODELS, Assembly
 
 
 def test_a_new_session_is_a_draft_with_the_real_roster() -> None:

@@ -41,7 +41,8 @@ class PrivateRedis:
              "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
-            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, check=False)
+            if ping.stdout.strip() == b"PONG":
                 return
             time.sleep(0.05)
         raise RuntimeError("private redis did not start")
@@ -87,7 +88,8 @@ async def test_acknowledged_votes_survive_sigkill(store: tuple[str, PrivateRedis
                 if ack.get("ok"):
                     acked.append((ack["version"], code, choice))
 
-        tasks = [asyncio.create_task(vote(c, code, n)) for n, (c, code) in enumerate(zip(voters, villages))]
+        pairs = enumerate(zip(voters, villages, strict=False))
+        tasks = [asyncio.create_task(vote(c, code, n)) for n, (c, code) in pairs]
         while len(acked) < 200:
             await asyncio.sleep(0.01)
         hub.kill()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rooms.commands import COMMAND_NAMES
 from server.keys import SESSIONS, SIGNER
-from tests.server.conftest import Client, Hub, VENUE, found_session, small_roster, start_hub
+from tests.server.conftest import VENUE, Client, Hub, found_session, small_roster, start_hub
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) | st.text(max_size=300),
