@@ -5,16 +5,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
+	bash scripts/deps.sh
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error  # the pages' Socket.IO client (served from node_modules)
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/python -m server $(ARGS)
 
 test: $(STAMP)
+	bash scripts/deps.sh --test
 	bash scripts/test.sh $(ARGS)
 
 bench: $(STAMP)

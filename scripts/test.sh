@@ -1,19 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite with everything it needs: Debian's chromium and coturn, and a
-# Redis at REDIS_URL — a private redis-server is started (and stopped) when none answers.
+# Runs the whole test suite against a Redis at REDIS_URL: a private redis-server is started
+# (and stopped) when none answers. `make test` installs the Debian packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-need=()
-command -v chromium >/dev/null || need+=(chromium)
-command -v turnserver >/dev/null || need+=(coturn)
-command -v redis-server >/dev/null || need+=(redis-server)
-if ((${#need[@]})); then
-  echo "installing ${need[*]} (Debian packages)"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
 
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 private_pid=""

@@ -126,7 +126,7 @@ class Channel:
         assembly = await self.sessions.get(conn.session)
         audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
         snapshot = assembly.snapshot(audience)
-        return {"ok": True, "version": assembly.version, "models": snapshot,
+        return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
                 "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
 
     async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:

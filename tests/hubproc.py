@@ -42,7 +42,7 @@ class HubProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> "HubProcess":
+    async def start(self) -> HubProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         env.pop("REDIS_URL", None)  # the store is what the flags say
         self.proc = subprocess.Popen(

@@ -44,12 +44,13 @@ _env = jinja2.Environment(
 )
 
 
-def _render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+def _render(request: web.Request, template: str, context: dict[str, Any], page: dict[str, Any] | None = None,
+            status: int = 200) -> web.Response:
+    """Render a template in the visitor's language; ``page`` is handed to the page's JS as JSON."""
     lang, remember = chosen(request)
     t = Translator(lang)
-    page = {"lang": lang, "now": time.time(), "catalog": t.texts, **context.pop("page", {})}
-    html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=page,
-                                               path=request.path, **context)
+    config = {"lang": lang, "now": time.time(), "catalog": t.texts, **(page or {})}
+    html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=config, **context)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -75,15 +76,15 @@ async def landing(request: web.Request) -> web.Response:
         model = await _session_model(request, sid)
         if model is not None:
             sessions.append({"id": sid, "title": model.get("title", sid), "status": model.get("status", "")})
-    return _render(request, "landing.html", sessions=sessions)
+    return _render(request, "landing.html", {"sessions": sessions})
 
 
 async def _role_page(request: web.Request, role: str) -> web.Response:
     sid = request.match_info["session"]
     model = await _session_model(request, sid)
     if model is None:
-        return _render(request, "not_found.html", status=404, session_id=sid)
-    return _render(request, f"{role}.html", session=model, page={"session": sid, "role": role}, **_CHOICES)
+        return _render(request, "not_found.html", {"session_id": sid}, status=404)
+    return _render(request, f"{role}.html", {"session": model, **_CHOICES}, {"session": sid, "role": role})
 
 
 async def public(request: web.Request) -> web.Response:

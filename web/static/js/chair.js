@@ -3,7 +3,7 @@
 import { $, h, patch } from "./dom.js";
 import { t } from "./i18n.js";
 import { connectPage } from "./live.js";
-import { attendance, ballots, byId, holderOf, idOf, isOpen, queue, roster } from "./shape.js";
+import { attendance, ballots, byId, holderOf, idOf, isOpen, roster } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
 

@@ -4,7 +4,12 @@ import { config } from "./i18n.js";
 
 const navigation = performance.getEntriesByType("navigation")[0];
 const renderedAt = performance.timeOrigin + (navigation ? navigation.responseStart : 0);
-const offsetMs = config.now * 1000 - renderedAt;
+let offsetMs = config.now * 1000 - renderedAt;
+
+/** Re-read the hub's clock (each sync carries it), so a page left open for hours stays right. */
+export function calibrate(hubNow, roundTripMs) {
+  if (typeof hubNow === "number") offsetMs = hubNow * 1000 + roundTripMs / 2 - Date.now();
+}
 
 /** Seconds since the epoch on the hub's clock. */
 export function serverNow() {

@@ -2,6 +2,7 @@
 // `update` pushes applied per read model (never going back to an older version), commands with
 // acks, and a banner whenever the link is not up.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { calibrate } from "./clock.js";
 import { $ } from "./dom.js";
 import { config, t, tMaybe } from "./i18n.js";
 
@@ -135,6 +136,7 @@ export class Live {
       const reply = await this.socket.timeout(SYNC_TIMEOUT_MS).emitWithAck("sync", {});
       if (!reply?.ok) throw new ActionError(reply?.error ?? "unknown", reply?.message ?? "");
       this.me = reply.me;
+      calibrate(reply.now, performance.now() - started);
       this.setState("online");
       this.merge(reply.version, reply.models);
       return performance.now() - started;

@@ -88,7 +88,7 @@ function renderScreening() {
     const id = idOf(p, "proposal");
     const card = proposalCard(p);
     card.classList.toggle("picked", id === picked);
-    card.prepend(h("button", { type: "button", class: "pick", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
+    if (p.status === "submitted") card.prepend(h("button", { type: "button", class: "pick", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
                                onclick: () => { picked = id; renderScreening(); $("screen-accept").focus(); } },
       t("screening.open", { id })));
     return card;

@@ -14,7 +14,7 @@ function remember(id) {
   localStorage.setItem(supportedKey, JSON.stringify([...supported]));
 }
 
-async function support(id, button) {
+async function support(id) {
   try {
     await live.send("support.give", { proposal: id });
     remember(id);
@@ -35,7 +35,10 @@ function supportButton(p) {
       t("support.count", { n: p.support ?? 0 })),
     open || done ? h("button", { type: "button", class: done ? "done" : "support-button", disabled: done,
                                  "aria-pressed": done ? "true" : "false", dataset: { key: `support-${id}` },
-                                 onclick: (e) => support(id, e.currentTarget) },
+                                 onclick: (e) => {
+                                   e.currentTarget.disabled = true; // one request at a time; the render restores it
+                                   support(id);
+                                 } },
       done ? t("support.done") : t("support.give")) : null);
 }
 

@@ -14,7 +14,8 @@ export function floorView(live) {
   const tick = () => {
     const floor = live.models.floor;
     const holder = holderOf(live.models);
-    const left = holder && floor?.deadline ? floor.deadline - serverNow() : null;
+    const end = floor?.deadline ?? (floor?.granted_at ?? 0) + (floor?.seconds ?? 0);
+    const left = holder && end ? end - serverNow() : null;
     const state = left === null ? "idle" : left <= 0 ? "over" : left <= ENDING_SECONDS ? "ending" : "running";
     for (const box of boxes) {
       const clock = part(box, "countdown");

@@ -3,7 +3,7 @@ import { $, h, patch, show } from "./dom.js";
 import { rupiah, t } from "./i18n.js";
 import { levelMeter, openCamera, publish } from "./media.js";
 import { connectPage, describe, notify } from "./live.js";
-import { ballots, holderOf, idOf, isOpen, myVillage, queue } from "./shape.js";
+import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
 const live = connectPage();
@@ -14,7 +14,7 @@ let stopMeter = null;
 let joined = false;
 let wasInteractive = null;
 
-const mine = () => live.me?.id;
+const myCode = () => live.me?.id;
 const mode = () => myVillage(live.models, live.me)?.mode;
 
 function setCheck(el, state, text) {
@@ -104,7 +104,7 @@ $("camera-on").addEventListener("click", async () => {
 // ---- the floor and my hand ---------------------------------------------------------------------
 
 function renderHand() {
-  const code = mine();
+  const code = myCode();
   const entries = queue(live.models);
   const position = entries.findIndex((e) => idOf(e, "village") === code) + 1;
   const holding = holderOf(live.models)?.village === code;
@@ -127,19 +127,18 @@ $("floor-yield").addEventListener("click", (e) => live.act("floor.yield", {}, e.
 // ---- ballots -----------------------------------------------------------------------------------
 
 const receipts = new Map(); // ballot → record number of this page's last vote
-const knownVotes = new Map(); // ballot → my vote, as last seen in a read model that carries it
 const ballotBoxes = new Map(); // ballot → {article, form, standing, signature}
 
+/** This village's own vote on a ballot: the personal "mine" read model (or a row's my_vote). */
 function myVote(ballot) {
   const id = idOf(ballot, "ballot");
-  if ("my_vote" in ballot) knownVotes.set(id, ballot.my_vote);
-  return knownVotes.get(id) ?? null;
+  return live.models.mine?.votes?.[id] ?? ballot.my_vote ?? null;
 }
 
 function voteForm(ballot, vote) {
   const id = idOf(ballot, "ballot");
   const borda = ballot.method === "borda";
-  const board = new Map((live.models.board?.proposals ?? []).map((p) => [idOf(p, "proposal"), p]));
+  const board = byId(proposals(live.models), "proposal");
   const receipt = receipts.get(id);
   const status = vote
     ? h("p", { class: "vote-receipt", role: "status", dataset: { ballot: id } },
@@ -195,12 +194,13 @@ async function castVote(ballot, form, button) {
   const ack = await live.act("ballot.cast", { ballot: id, choice }, button);
   if (!ack) return;
   receipts.set(id, ack.version);
-  knownVotes.set(id, choice);
+  // The hub does not push a village its own votes: they come with the snapshot and with this ack.
+  const votes = { ...(live.models.mine?.votes ?? {}), [id]: choice };
+  live.merge(ack.version, { mine: ack.models?.mine ?? { votes } });
   notify(t("vote.recorded_number", { n: ack.version }), "ok");
-  renderBallots(true);
 }
 
-function renderBallots(force = false) {
+function renderBallots() {
   const list = ballots(live.models).slice().sort((a, b) => (isOpen(b) ? 1 : 0) - (isOpen(a) ? 1 : 0));
   if (!list.length) {
     ballotBoxes.clear();
@@ -218,7 +218,7 @@ function renderBallots(force = false) {
       box.article = h("article", { class: "ballot", dataset: { ballot: id } }, box.head, box.form, box.standing);
       ballotBoxes.set(id, box);
     }
-    if (force || box.signature !== signature) {
+    if (box.signature !== signature) {
       patch(box.form, voteForm(b, vote));
       box.signature = signature;
     }
@@ -303,7 +303,7 @@ form.addEventListener("submit", async (e) => {
   }
 });
 
-boardView(live, $("my-proposals"), { filter: (p) => p.village === mine(), empty: "proposal.none_mine" });
+boardView(live, $("my-proposals"), { filter: (p) => p.village === myCode(), empty: "proposal.none_mine" });
 boardView(live, $("board"), { filter: (p) => p.status !== "rejected" });
 
 // ---- wiring ------------------------------------------------------------------------------------
@@ -318,5 +318,5 @@ live.watch((changed) => {
   }
   if (changed.has("roster")) renderMe();
   if (changed.has("queue") || changed.has("floor")) renderHand();
-  if (changed.has("ballots") || changed.has("board")) renderBallots();
+  if (["ballots", "board", "mine"].some((n) => changed.has(n))) renderBallots();
 });

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client) and, with
+# --test, what the tests need too (chromium, coturn, redis-server). Only what is missing.
+set -euo pipefail
+need=()
+command -v npm >/dev/null || need+=(nodejs npm)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v turnserver >/dev/null || need+=(coturn)
+  command -v redis-server >/dev/null || need+=(redis-server)
+fi
+if ((${#need[@]})); then
+  echo "installing ${need[*]} (Debian packages)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,100 @@
+"""Pages in a real headless Chromium (Debian's), against a real hub on a loopback port."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from server.keys import SESSIONS, SIGNER
+from server.provision import Link, found_session
+from tests.server.conftest import VENUE, small_roster, start_hub
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+CONSOLE = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+
+
+@dataclass
+class Site:
+    """A hub with one session, and the links its people open."""
+
+    url: str
+    session: str
+    links: list[Link]
+    app: object
+
+    def link(self, role: str) -> str:
+        return next(link.url for link in self.links if link.role == role)
+
+    def villages(self, interactive: bool) -> list[Link]:
+        return [link for link in self.links if link.role == "village" and link.interactive == interactive]
+
+
+@pytest.fixture
+async def site(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Site]:
+    title = getattr(request, "param", "Musrenbang Kecamatan Uji")
+    runner, url, app = await start_hub(tmp_path, "sqlite", f"mhweb-{secrets.token_hex(4)}")
+    sid, links = await found_session(app[SESSIONS], app[SIGNER], url, title, small_roster(), VENUE)
+    yield Site(url, sid, links, app)
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        await b.close()
+
+
+class Pages:
+    """Opens pages, each in its own browser context (its own storage, like a separate device)."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+
+    async def open(self, url: str, viewport: dict[str, int] = CONSOLE) -> Page:
+        context = await self.browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        context.set_default_timeout(10_000)
+        self.contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda err: self.errors.append(f"{url}: {err}"))
+        await page.goto(url)
+        return page
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+@pytest.fixture
+async def pages(browser: Browser) -> AsyncIterator[Pages]:
+    opened = Pages(browser)
+    yield opened
+    await opened.close()
+    assert not opened.errors, opened.errors  # no page threw an uncaught error
+
+
+async def online(page: Page) -> None:
+    await page.wait_for_selector('body[data-connection="online"]', timeout=10_000)
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
