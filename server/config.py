@@ -21,7 +21,7 @@ class Config:
     public_url: str = ""  # how people reach the hub, for printed links; default http://host:port
     rate: float = 20.0  # commands per second per connection, sustained
     burst: int = 40  # commands a connection may send at once before the rate applies
-    flush_interval: float = 0.1  # seconds between read-model pushes of one session (coalescing)
+    flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
     ice_servers: tuple[dict[str, object], ...] = field(default=())
     demo: bool = True  # create the demo session on first start
 
