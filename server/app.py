@@ -8,6 +8,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from media.ice import IceConfig
+from media.relay import RelayConfig
 from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
@@ -18,6 +20,7 @@ from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
 from server.push import Pusher
 from server.service import Sessions
+from server.signalling import Signalling
 from server.sockets import Channel
 from web import pages
 
@@ -54,7 +57,7 @@ def create_app(config: Config) -> web.Application:
                if config.redis_url else None)
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                cors_allowed_origins=_origin_check(config.origins),
-                               max_http_buffer_size=64 * 1024)
+                               max_http_buffer_size=192 * 1024)  # room for a console's SDP offer
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes())
@@ -66,8 +69,12 @@ def create_app(config: Config) -> web.Application:
         pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
         app[SESSIONS] = sessions
-        app[CHANNEL] = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)
+        app[CHANNEL] = channel = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)
+        ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
+        signalling = Signalling(sio, channel, sessions, RelayConfig(video_codec=config.video_codec, ice=ice))
+        signalling.start()
         yield
+        await signalling.close()
         await pusher.close()
         await log.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -22,7 +22,10 @@ class Config:
     rate: float = 20.0  # commands per second per connection, sustained
     burst: int = 40  # commands a connection may send at once before the rate applies
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
-    ice_servers: tuple[dict[str, object], ...] = field(default=())
+    video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
+    stun_urls: tuple[str, ...] = ()  # handed to browsers; never a public server unless configured
+    turn_urls: tuple[str, ...] = ()  # e.g. turn:turn.example.go.id:3478 (coturn with use-auth-secret)
+    turn_secret: str = ""  # coturn's static-auth-secret: browsers get time-limited credentials
     demo: bool = True  # create the demo session on first start
 
     @property
@@ -60,6 +63,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--public-url", default=env.get("MH_PUBLIC_URL", ""))
     p.add_argument("--rate", type=float, default=float(env.get("MH_RATE", "20")))
     p.add_argument("--burst", type=int, default=int(env.get("MH_BURST", "40")))
+    p.add_argument("--video-codec", choices=("VP8", "H264"), default=env.get("MH_VIDEO_CODEC", "VP8"))
+    p.add_argument("--stun", action="append", default=[u for u in env.get("MH_STUN", "").split(",") if u])
+    p.add_argument("--turn", action="append", default=[u for u in env.get("MH_TURN", "").split(",") if u])
+    p.add_argument("--turn-secret", default=env.get("MH_TURN_SECRET", ""))
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     a = p.parse_args(argv)
     data_dir = Path(a.data)
@@ -74,5 +81,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         public_url=a.public_url,
         rate=a.rate,
         burst=a.burst,
+        video_codec=a.video_codec,
+        stun_urls=tuple(a.stun),
+        turn_urls=tuple(a.turn),
+        turn_secret=a.turn_secret,
         demo=not a.no_demo,
     )

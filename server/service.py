@@ -68,19 +68,21 @@ def _provisional(assembly: Assembly, events: Sequence[Event]) -> None:
 
 
 class Sessions:
-    def __init__(self, log: EventLog, listener: Listener | None = None) -> None:
+    def __init__(self, log: EventLog) -> None:
         self.log = log
-        self._listener = listener
+        self._listeners: list[Listener] = []
         self._cache: dict[str, Assembly] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._queues: dict[str, _Queue] = {}
 
     def listen(self, listener: Listener) -> None:
-        self._listener = listener
+        """Call ``listener`` with every batch of durable records (read models, media routes)."""
+        self._listeners.append(listener)
 
     def _notify(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
-        if records and self._listener:
-            self._listener(assembly, records)
+        if records:
+            for listener in self._listeners:
+                listener(assembly, records)
 
     def cached(self, session_id: str) -> Assembly | None:
         return self._cache.get(session_id)

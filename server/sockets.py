@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,7 @@ class Channel:
         self.rate, self.burst = rate, burst
         self.conns: dict[str, Connection] = {}
         self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
+        self.disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("sync", self.on_sync)
@@ -101,6 +103,8 @@ class Channel:
         if conn is None:
             return
         self.metrics.connections.dec()
+        for hook in self.disconnect_hooks:
+            await hook(sid, conn)
         if conn.actor.kind is Kind.VILLAGE:
             await self._attendance(conn, -1)
 

@@ -2,12 +2,42 @@
 // "give the floor", the board with tallies and the agenda.
 import { $, h, patch } from "./dom.js";
 import { t } from "./i18n.js";
-import { connectPage } from "./live.js";
+import { connectPage, notify } from "./live.js";
+import { openCamera } from "./media.js";
+import { attachVideo, programLink } from "./relay.js";
 import { attendance, ballots, byId, holderOf, idOf, isOpen, roster } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
 
 const live = connectPage();
+const GRID = 25; // one low-layer slot per interactive village (at most 25)
+const talking = new Set(); // villages whose audio level says they are talking now (from the relay)
+const link = programLink(live, {
+  videoSlots: ["program", ...Array.from({ length: GRID }, (_, i) => `grid${i}`)],
+  onTrack: () => attachTiles(),
+  onRoutes: () => attachTiles(),
+});
+
+/** Each tile shows the slot the hub routes that village's low layer to. */
+function attachTiles() {
+  for (const video of document.querySelectorAll("#village-grid video[data-tile]")) {
+    const slot = link.slotOf(video.dataset.tile);
+    attachVideo(video, slot ? link.streams.get(slot) : null);
+  }
+}
+
+live.socket.on("speaking", ({ participant, speaking: now }) => {
+  if (now) talking.add(participant);
+  else talking.delete(participant);
+  const tile = document.querySelector(`#village-grid [data-village="${CSS.escape(participant)}"]`);
+  if (tile) tile.dataset.speakingNow = String(now);
+});
+
+// The chair sits at the venue: its camera and microphone are the venue's feed.
+openCamera().then((stream) => link.publish(stream), (err) => {
+  notify(t("prejoin.camera_failed", { reason: err.name }));
+  link.publish(null);
+});
 
 function renderGrid() {
   const present = byId(attendance(live.models), "village");
@@ -21,8 +51,9 @@ function renderGrid() {
     const here = Boolean(present.get(code)?.present);
     const speaking = code === holder;
     return h("li", { class: `tile${speaking ? " speaking" : ""}${here ? " present" : " absent"}`,
-                     dataset: { village: code } },
-      // the speaking indicator lights for the floor holder; the relay's audio levels will drive it too
+                     dataset: { village: code, speakingNow: String(talking.has(code)) } },
+      h("video", { class: "tile-video", autoplay: true, muted: true, playsinline: true, dataset: { tile: code } }),
+      // the dot marks the floor holder; the tile's ring marks who the relay hears talking
       h("span", { class: "speaking-dot", "aria-hidden": "true", dataset: { speaking: speaking ? "floor" : "" } }),
       h("span", { class: "tile-name" }, v.name),
       h("span", { class: "tile-kecamatan" }, v.kecamatan),
@@ -46,6 +77,9 @@ agendaView(live, $("agenda"));
 boardView(live, $("board"), { filter: (p) => p.status === "accepted" || p.status === "submitted" });
 sessionState(live, $("session-state"));
 live.watch((changed) => {
-  if (["roster", "attendance", "floor"].some((n) => changed.has(n))) renderGrid();
+  if (["roster", "attendance", "floor"].some((n) => changed.has(n))) {
+    renderGrid();
+    attachTiles();
+  }
   if (changed.has("ballots") || changed.has("board")) renderBallots();
 });

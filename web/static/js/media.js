@@ -1,5 +1,5 @@
-// The hall's own camera and microphone: preview and level meter for the pre-join check, and the
-// hand-off of the local stream to the media relay.
+// The hall's own camera and microphone: preview and level meter for the pre-join check (relay.js
+// sends them to the hub).
 
 /** Open the camera and microphone (the browser asks the hall's permission). */
 export function openCamera() {
@@ -34,13 +34,4 @@ export function levelMeter(stream, meter, onLevel) {
     cancelAnimationFrame(frame);
     context.close();
   };
-}
-
-/**
- * Hand the hall's camera and microphone to the media relay. The relay's publisher is wired here
- * by the media work; until then the stream stays local (self-view) and the page says it is ready.
- */
-export function publish(stream, selfview) {
-  selfview.srcObject = stream;
-  document.body.dataset.publishing = "ready";
 }

@@ -2,6 +2,7 @@
 // agenda, attendance and the network board in tabs on the right.
 import { $, h, patch } from "./dom.js";
 import { clock, number, rupiah, t } from "./i18n.js";
+import { programLink } from "./relay.js";
 import { connectPage, notify } from "./live.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
 import { ballotHeader, ballotStanding, floorView, proposalCard } from "./views.js";
@@ -271,25 +272,37 @@ function renderAttendance() {
     h("td", {}, r.headcount ? number(r.headcount.women) : "—"))));
 }
 
+let network = {}; // participant → the relay's latest statistics ("network" every few seconds)
+live.socket.on("network", (report) => {
+  network = report;
+  renderNetwork();
+});
+
 function renderNetwork() {
   const modes = byId(roster(live.models), "village");
   const rows = attendance(live.models).slice()
     .sort((a, b) => a.kecamatan.localeCompare(b.kecamatan) || a.name.localeCompare(b.name));
-  const state = (r) => (r.present ? "connected" : r.joined_at ? "disconnected" : "never");
+  const state = (r) => {
+    if (!r.present) return r.joined_at ? "disconnected" : "never";
+    return network[idOf(r, "village")]?.publishing?.length ? "publishing" : "connected";
+  };
   patch($("network"), rows.map((r) => {
     const code = idOf(r, "village");
     const mode = modes.get(code)?.mode ?? "viewonly";
+    const media = network[code];
     return h("tr", { class: `net-${state(r)}`, dataset: { village: code } },
       h("td", {}, r.kecamatan), h("th", { scope: "row" }, r.name),
       h("td", {}, t(`mode.${mode}`)),
       h("td", {}, h("span", { class: `net-state net-${state(r)}` }, t(`network.${state(r)}`))),
       h("td", {}, r.present ? t("network.now") : r.left_at ? clock(r.left_at) : "—"),
-      // filled by the media relay's statistics once it reports them
-      h("td", { class: "num" }, "—"), h("td", { class: "num" }, "—"));
+      h("td", { class: "num" }, media ? t("network.kbps", { n: Math.round(media.bitrate_in / 1000) }) : "—"),
+      h("td", { class: "num" }, media ? String(media.packets_lost_in) : "—"));
   }));
 }
 
 // ---- wiring ------------------------------------------------------------------------------------
+
+programLink(live).publish(null); // moderators watch and listen; they publish nothing
 
 floorView(live);
 sessionState(live, $("session-state"));

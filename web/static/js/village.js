@@ -1,12 +1,14 @@
 // The village hall: pre-join check, then the program, the speaker queue, ballots and proposals.
 import { $, h, patch, show } from "./dom.js";
 import { rupiah, t } from "./i18n.js";
-import { levelMeter, openCamera, publish } from "./media.js";
+import { levelMeter, openCamera } from "./media.js";
+import { programLink } from "./relay.js";
 import { connectPage, describe, notify } from "./live.js";
 import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
 const live = connectPage();
+const link = programLink(live);
 const HEARD = 0.02; // a level above this means the microphone hears the room
 
 let stream = null;
@@ -63,7 +65,7 @@ function join() {
   show($("prejoin"), false);
   show($("live"), true);
   document.body.dataset.joined = "true";
-  if (stream && mode() === "interactive") publish(stream, $("selfview"));
+  goLive();
   renderMe();
   $("program-title").focus?.();
 }
@@ -73,6 +75,14 @@ $("hub-test").addEventListener("click", testHub);
 $("join").addEventListener("click", join);
 
 // ---- who I am, and being promoted --------------------------------------------------------------
+
+/** (Re)connect to the relay: interactive halls send their camera and microphone, others only watch. */
+function goLive() {
+  const sending = mode() === "interactive" && stream ? stream : null;
+  $("selfview").srcObject = sending;
+  document.body.dataset.publishing = sending ? "ready" : "no";
+  link.publish(sending);
+}
 
 function renderMe() {
   const me = myVillage(live.models, live.me);
@@ -88,6 +98,9 @@ function renderMe() {
     const promoted = interactive && wasInteractive === false;
     if (promoted && !stream) show($("camera-ask"), true);
     show($("camera-on"), interactive && !stream);
+    // promoted with the camera already open, or demoted while sending: offer again
+    const sending = document.body.dataset.publishing === "ready";
+    if (wasInteractive !== null && interactive !== wasInteractive && (sending || (interactive && stream))) goLive();
   }
   wasInteractive = interactive;
 }
@@ -95,7 +108,7 @@ function renderMe() {
 $("camera-on").addEventListener("click", async () => {
   if (await startCamera()) {
     stopMeter?.();
-    publish(stream, $("selfview"));
+    goLive();
     show($("camera-ask"), false);
     show($("camera-on"), false);
   }

@@ -1,0 +1,87 @@
+"""Who receives what, as plain data: sources, and the routes a session plan implies. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_LAYER = {"video": "high", "audio": "mic"}
+VIDEO_LAYERS = ("high", "low", "screen")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A published track: a participant's mic, or one of its video layers."""
+
+    publisher: str
+    kind: str  # "video" | "audio"
+    layer: str = ""  # video: "high" | "low" | "screen"; audio: "mic" (the default for the kind)
+
+    def __post_init__(self) -> None:
+        if self.kind not in DEFAULT_LAYER:
+            raise ValueError(f"jenis media tidak dikenal: {self.kind!r}")
+        if not self.layer:
+            object.__setattr__(self, "layer", DEFAULT_LAYER[self.kind])
+
+    def as_dict(self) -> dict[str, str]:
+        return {"publisher": self.publisher, "kind": self.kind, "layer": self.layer}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Source:
+        return cls(str(data["publisher"]), str(data["kind"]), str(data.get("layer", "")))
+
+
+Slots = dict[str, Source | None]
+
+
+@dataclass(frozen=True)
+class Routing:
+    routes: dict[str, Slots]
+    muted: frozenset[str] = field(default_factory=frozenset)
+
+
+def grid_slot(index: int) -> str:
+    return f"grid{index}"
+
+
+def plan_routes(
+    plan: Mapping[str, Any],
+    roles: Mapping[str, str],
+    *,
+    interactive_thumbnails: bool = True,
+) -> Routing:
+    """Routes for every subscriber from a plan and subscriber roles.
+
+    ``plan``: {"venue": pid, "floor": pid | None, "spotlight": pid | None, "muted": [...],
+    "interactive": [...]}. ``roles``: {pid: "viewer" | "interactive" | "staff"}.
+
+    Every role gets "program" video (spotlight, else floor holder, else venue; high layer),
+    "venue" video and audio, and "floor" audio. Staff get every interactive village's low layer
+    in "grid0".."gridN"; interactive villages get the others' low layers when thumbnails are on.
+    Nobody receives their own media (a floor holder hearing itself would echo).
+    """
+    venue = plan.get("venue")
+    floor = plan.get("floor")
+    program = plan.get("spotlight") or floor or venue
+    interactive = list(plan.get("interactive", ()))
+    routes: dict[str, Slots] = {}
+    for subscriber, role in roles.items():
+        if role not in ("viewer", "interactive", "staff"):
+            raise ValueError(f"peran tidak dikenal: {role!r}")
+
+        def source(pid: str | None, kind: str, layer: str = "", sub: str = subscriber) -> Source | None:
+            return Source(pid, kind, layer) if pid and pid != sub else None
+
+        slots: Slots = {
+            "program": source(program, "video", "high"),
+            "venue": source(venue, "video", "high"),
+            "floor": source(floor, "audio"),
+            "venue_audio": source(venue, "audio"),
+        }
+        if role == "staff" or (role == "interactive" and interactive_thumbnails):
+            others: Sequence[str] = [pid for pid in interactive if pid != subscriber]
+            for index, pid in enumerate(others):
+                slots[grid_slot(index)] = source(pid, "video", "low")
+        routes[subscriber] = slots
+    return Routing(routes, frozenset(plan.get("muted", ())))

@@ -1,0 +1,215 @@
+"""Media signalling over Socket.IO, and telling the relay who receives what.
+
+The relay knows peers and tracks only; this module turns the session into plain data for it:
+relay participant ids ``"<session>/<actor id>"``, each subscriber's role ("staff", "interactive",
+"viewer"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
+The chair's peer publishes the venue. Routes are recomputed whenever a peer joins or leaves and
+whenever the log records something that changes the plan (floor, spotlight, mute, promote).
+
+Events (each acked ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``):
+``media.ice`` → ``{"iceServers": [...]}`` (STUN, TURN with time-limited credentials);
+``media.offer {sdp, layers?, slots?}`` → ``{"sdp": answer}`` — non-trickle, one peer per
+participant (a new offer replaces the old peer); ``media.leave`` closes the caller's peer.
+Pushed to the staff room: ``speaking {participant, speaking}`` and, every few seconds,
+``network {participant: {state, bitrate_in, bitrate_out, packets_lost_in, ...}}``.
+All media peers of a session must be served by one hub process (the relay is per process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import socketio
+
+from media.errors import MediaError
+from media.ice import browser_ice_servers
+from media.relay import Relay, RelayConfig
+from media.routes import plan_routes
+from rooms.actors import Kind, Role
+from rooms.errors import DomainError, Forbidden, Invalid
+from rooms.events import RecordedEvent
+from server.assembly import Assembly
+from server.push import room
+from server.service import Sessions
+from server.sockets import Channel, Connection
+
+log = logging.getLogger(__name__)
+
+_PLAN_MODELS = {"floor", "roster"}  # read models whose change can change who receives what
+_SUBSCRIBER = {Role.CHAIR: "staff", Role.MODERATOR: "staff", Role.INTERACTIVE: "interactive"}
+_PUBLISHERS = {Role.CHAIR, Role.INTERACTIVE}
+_MAX_SDP = 128 * 1024  # a console offers ~30 m-lines
+_SENDING = re.compile(r"^a=(sendrecv|sendonly)\s*$", re.MULTILINE)
+
+
+def _fail(err: DomainError | MediaError) -> dict[str, Any]:
+    return {"ok": False, "error": err.code, "message": err.message}
+
+
+def _sends_media(sdp: str) -> bool:
+    """Whether an offer publishes anything (an m-section the offerer sends on)."""
+    return any(_SENDING.search(section) for section in sdp.split("\nm=")[1:])
+
+
+def _names(value: object, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > 64 or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) <= 16 and len(v) <= 16 for k, v in value.items()):
+        raise Invalid(f"{field}: peta mid → nama (teks pendek)")
+    return value
+
+
+class Signalling:
+    def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, config: RelayConfig,
+                 stats_interval: float = 2.0) -> None:
+        self.sio, self.channel, self.sessions, self.ice = sio, channel, sessions, config.ice
+        self.relay = Relay(config, on_speaking=self.speaking)
+        self._stats_interval = stats_interval
+        self._owners: dict[str, str] = {}  # relay participant → the socket that owns its peer
+        self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
+        self._shown: dict[str, dict[str, str | None]] = {}  # subscriber → slot → who its page was told
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stats_task: asyncio.Task[None] | None = None
+        sio.on("media.ice", self.on_ice)
+        sio.on("media.offer", self.on_offer)
+        sio.on("media.leave", self.on_leave)
+        channel.disconnect_hooks.append(self._disconnected)
+        sessions.listen(self._changed)
+
+    @staticmethod
+    def participant(conn: Connection) -> str:
+        return f"{conn.session}/{conn.actor.id}"
+
+    def _conn(self, sid: str) -> Connection:
+        conn = self.channel.conns.get(sid)
+        if conn is None:
+            raise DomainError("Belum terhubung", "unauthorized")
+        return conn
+
+    async def on_ice(self, sid: str, *_: object) -> dict[str, Any]:
+        try:
+            conn = self._conn(sid)
+        except DomainError as err:
+            return _fail(err)
+        return {"ok": True, "iceServers": browser_ice_servers(self.ice, self.participant(conn), time.time()),
+                "videoCodec": self.relay.config.video_codec}
+
+    async def on_offer(self, sid: str, data: object = None, *_: object) -> dict[str, Any]:
+        try:
+            conn = self._conn(sid)
+            if not isinstance(data, dict) or not isinstance(data.get("sdp"), str) or len(data["sdp"]) > _MAX_SDP:
+                raise Invalid("media.offer membawa {sdp, layers?, slots?}")
+            if set(data) - {"sdp", "layers", "slots"}:
+                raise Invalid("Isian tidak dikenal pada media.offer")
+            layers, slots = _names(data.get("layers"), "layers"), _names(data.get("slots"), "slots")
+            assembly = await self.sessions.get(conn.session, fresh=False)
+            role = assembly.role_of(conn.actor)
+            if conn.actor.kind is Kind.PUBLIC or role is None:
+                raise Forbidden("Halaman publik menonton siaran, bukan WebRTC")
+            if _sends_media(data["sdp"]) and role not in _PUBLISHERS:
+                raise Forbidden("Peran ini tidak mengirim gambar atau suara; minta moderator menjadikan interaktif")
+            pid = self.participant(conn)
+            answer = await self.relay.answer(pid, data["sdp"], layers=layers, slots=slots)
+        except (DomainError, MediaError) as err:
+            return _fail(err)
+        self._owners[pid] = sid
+        self._shown.pop(pid, None)  # a new peer: tell its page what every slot shows
+        self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewer")
+        self._route(assembly)
+        return {"ok": True, "sdp": answer}
+
+    async def on_leave(self, sid: str, *_: object) -> dict[str, Any]:
+        conn = self.channel.conns.get(sid)
+        if conn is not None:
+            await self._close(self.participant(conn), sid)
+        return {"ok": True}
+
+    async def _disconnected(self, sid: str, conn: Connection) -> None:
+        await self._close(self.participant(conn), sid)
+
+    async def _close(self, pid: str, sid: str) -> None:
+        if self._owners.get(pid) != sid:  # a newer connection of the same participant owns the peer
+            return
+        del self._owners[pid]
+        self._shown.pop(pid, None)
+        session = pid.split("/", 1)[0]
+        self._roles.get(session, {}).pop(pid, None)
+        await self.relay.close_peer(pid)
+        assembly = self.sessions.cached(session)
+        if assembly is not None:
+            self._route(assembly)
+
+    def _changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        if assembly.session_id in self._roles and Assembly.touched(records) & _PLAN_MODELS:
+            self._route(assembly)
+
+    def _route(self, assembly: Assembly) -> None:
+        """Tell the relay what every subscriber of this session receives now."""
+        sid = assembly.session_id
+        roles = self._roles.get(sid, {})
+        plan = assembly.media_plan()
+
+        def pid(code: str | None) -> str | None:
+            return f"{sid}/{code}" if code else None
+
+        relay_plan = {
+            "venue": f"{sid}/chair",
+            "floor": pid(plan["floor"]),
+            "spotlight": pid(plan["spotlight"]),
+            "muted": [f"{sid}/{c}" for c in plan["muted"]],
+            "interactive": [f"{sid}/{c}" for c in plan["interactive"]],
+        }
+        for subscriber, slots in plan_routes(relay_plan, roles).routes.items():
+            self.relay.route(subscriber, slots)
+            shown = {slot: src.publisher.partition("/")[2] if src else None for slot, src in slots.items()}
+            owner = self._owners.get(subscriber)
+            if owner is not None and self._shown.get(subscriber) != shown:
+                self._shown[subscriber] = shown
+                self._spawn(self.sio.emit("media.routes", shown, to=owner))
+        self.relay.set_muted(self._muted())
+
+    def _muted(self) -> set[str]:
+        """Muted participants of every session with media here (the relay's mute list is global)."""
+        out: set[str] = set()
+        for session in self._roles:
+            assembly = self.sessions.cached(session)
+            if assembly is not None:
+                out |= {f"{session}/{c}" for c in assembly.media_plan()["muted"]}
+        return out
+
+    def speaking(self, pid: str, speaking: bool) -> None:
+        session, _, ident = pid.partition("/")
+        report = {"participant": ident, "speaking": speaking}
+        self._spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
+
+    def _spawn(self, emit: Coroutine[Any, Any, None]) -> None:
+        """Send without waiting; keep the task referenced until it is done."""
+        task = asyncio.get_running_loop().create_task(emit)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report_stats(self) -> None:
+        while True:
+            await asyncio.sleep(self._stats_interval)
+            by_session: dict[str, dict[str, Any]] = {}
+            for pid, stats in self.relay.stats().items():
+                session, _, ident = pid.partition("/")
+                by_session.setdefault(session, {})[ident] = {k: v for k, v in stats.items() if k != "receiving"}
+            for session, report in by_session.items():
+                await self.sio.emit("network", report, room=room(session, "staff"))
+
+    def start(self) -> None:
+        self._stats_task = asyncio.get_running_loop().create_task(self._report_stats())
+
+    async def close(self) -> None:
+        tasks = [*self._tasks, *([self._stats_task] if self._stats_task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.relay.close()

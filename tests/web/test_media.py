@@ -1,0 +1,78 @@
+"""Media through the pages: the chair's venue camera, an interactive hall on the floor, a view-only
+hall that decodes both, in real headless Chromium with fake camera and microphone."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.async_api import Page, expect
+
+from rooms.actors import Actor, Kind
+from rooms.commands import parse_command
+from server.keys import SESSIONS
+from tests.web.conftest import Pages, Site, online, screenshot
+from tests.web.test_pages import join
+
+pytestmark = pytest.mark.browser
+
+# inbound-rtp totals of the page's relay link, by kind
+INBOUND = """async () => {
+  const pc = window.relayLink?.pc;
+  if (!pc) return {video: 0, audio: 0};
+  const totals = {video: 0, audio: 0};
+  (await pc.getStats()).forEach((s) => {
+    if (s.type !== "inbound-rtp") return;
+    totals[s.kind] += s.kind === "video" ? (s.framesDecoded ?? 0) : (s.totalSamplesReceived ?? 0);
+  });
+  return totals;
+}"""
+
+
+async def rising(page: Page, kind: str, timeout: float = 15.0) -> int:
+    """Wait until the page's decoded frames (or audio samples) of a kind grow; return the growth."""
+    first = (await page.evaluate(INBOUND))[kind]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await page.wait_for_timeout(300)
+        now = (await page.evaluate(INBOUND))[kind]
+        if now > first + 10:
+            return int(now - first)
+    state = await page.evaluate("""() => ({media: document.body.dataset.media, pc: window.relayLink?.pc?.connectionState,
+        ice: window.relayLink?.pc?.iceConnectionState, routes: window.relayLink?.routes,
+        slots: [...(window.relayLink?.streams?.keys() ?? [])]})""")
+    raise AssertionError(f"{kind} did not rise on {page.url}: {first}; {state}")
+
+
+async def do(site: Site, actor: Actor, name: str, **payload: object) -> None:
+    await site.app[SESSIONS].execute(site.session, parse_command(name, payload), actor, time.time())  # type: ignore[index]
+
+
+async def test_view_only_hall_sees_and_hears_the_floor_holder(site: Site, pages: Pages) -> None:
+    speaker = site.villages(interactive=True)[1]
+    viewer = site.villages(interactive=False)[0]
+    assert speaker.village and viewer.village
+    chair = await pages.open(site.link("chair"))
+    hall = await pages.open(speaker.url)
+    watcher = await pages.open(viewer.url)
+    for page in (chair, hall, watcher):
+        await online(page)
+    await join(hall)
+    await join(watcher)
+    await expect(hall.locator("body")).to_have_attribute("data-publishing", "ready")
+    await expect(watcher.locator("body")).to_have_attribute("data-publishing", "no")
+
+    # before anyone has the floor, the program is the venue (the chair's camera)
+    await rising(watcher, "video")
+    await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text("Bubuk")
+
+    await do(site, Actor(Kind.CHAIR, "chair"), "session.start")
+    await do(site, Actor(Kind.MODERATOR, "mod:1"), "floor.grant", village=speaker.village.code, seconds=120)
+    await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text(speaker.village.name)
+    await rising(watcher, "video")
+    await rising(watcher, "audio")
+    # the chair's grid shows the hall's low layer in its tile
+    await expect(chair.locator(f'#village-grid [data-village="{speaker.village.code}"] video')).to_have_js_property(
+        "readyState", 4, timeout=15_000)
+    await screenshot(watcher, "media-viewonly")
+    await screenshot(chair, "media-chair")

@@ -1,0 +1,212 @@
+// The page's one peer connection to the hub's media relay.
+//
+// Non-trickle offer/answer over the page's own Socket.IO connection ("media.offer"). A hall that
+// publishes sends its camera as two video layers (high for the program, low for the grids) and
+// its microphone. What the page receives arrives on a fixed set of slots ("program", "floor",
+// "grid0", ...) whose sources the hub switches by itself when the floor changes, so nothing is
+// renegotiated; "media.routes" says which participant each slot shows.
+
+import { t } from "./i18n.js";
+
+const GATHER_TIMEOUT_MS = 2500; // a page must not wait forever for the last ICE candidate
+const RETRY_MS = 2000;
+const ACK_TIMEOUT_MS = 15000;
+const HIGH = { maxBitrate: 1_200_000 };
+const LOW = { width: 320, height: 180, frameRate: 15, maxBitrate: 150_000 };
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, GATHER_TIMEOUT_MS);
+  });
+}
+
+/**
+ * Offer only the hub's video codec (and its retransmissions): the relay forwards one codec, and a
+ * console's 27 video m-lines listing every codec would make an offer of ~100 kB.
+ */
+function onlyCodec(transceiver, codec) {
+  const codecs = RTCRtpReceiver.getCapabilities?.("video")?.codecs;
+  if (!codecs || !transceiver.setCodecPreferences) return;
+  const wanted = codecs.filter((c) => c.mimeType.toUpperCase() === `VIDEO/${codec}`);
+  if (wanted.length) transceiver.setCodecPreferences([...wanted, ...codecs.filter((c) => c.mimeType === "video/rtx")]);
+}
+
+async function lowLayer(track) {
+  const low = track.clone();
+  try {
+    await low.applyConstraints({ width: LOW.width, height: LOW.height, frameRate: LOW.frameRate });
+  } catch {
+    // a camera that cannot scale still sends: the encoder's bitrate cap below keeps the layer small
+  }
+  return low;
+}
+
+export class MediaLink {
+  /**
+   * live: the page's Live connection. videoSlots / audioSlots: the slots this page receives.
+   * onTrack(slot, stream) when a slot's stream arrives; onRoutes(routes) with slot → participant;
+   * onState(state) with the peer's connection state.
+   */
+  constructor(live, { videoSlots = [], audioSlots = ["floor", "venue_audio"], onTrack, onRoutes, onState } = {}) {
+    Object.assign(this, { live, videoSlots, audioSlots, onTrack, onRoutes, onState });
+    this.stream = null;
+    this.pc = null;
+    this.streams = new Map(); // slot → MediaStream
+    this.routes = {};
+    this.wanted = false;
+    this.attempt = 0;
+    live.socket.on("media.routes", (routes) => {
+      this.routes = routes;
+      this.onRoutes?.(routes);
+    });
+    // a page that lost the hub re-offers once it is back: the old peer died with the connection
+    live.socket.on("connect", () => this.wanted && this.connect());
+  }
+
+  /** Start (or restart) the link; stream = the hall's camera and microphone, or null to only watch. */
+  publish(stream) {
+    this.stream = stream;
+    this.wanted = true;
+    return this.connect();
+  }
+
+  async connect() {
+    const attempt = ++this.attempt;
+    this.pc?.close();
+    this.pc = null;
+    if (!this.live.socket.connected) return; // "connect" calls again
+    try {
+      const ice = await this.live.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("media.ice", {});
+      const pc = new RTCPeerConnection({ iceServers: ice?.ok ? ice.iceServers : [], bundlePolicy: "max-bundle" });
+      this.pc = pc;
+      const named = [];
+      const [video] = this.stream?.getVideoTracks() ?? [];
+      const [audio] = this.stream?.getAudioTracks() ?? [];
+      if (video) {
+        named.push([pc.addTransceiver(video, { direction: "sendonly", sendEncodings: [HIGH] }), "layer", "high"]);
+        const low = await lowLayer(video);
+        named.push([pc.addTransceiver(low, { direction: "sendonly", sendEncodings: [{ maxBitrate: LOW.maxBitrate }] }),
+          "layer", "low"]);
+      }
+      if (audio) named.push([pc.addTransceiver(audio, { direction: "sendonly" }), "layer", "mic"]);
+      for (const slot of this.videoSlots) named.push([pc.addTransceiver("video", { direction: "recvonly" }), "slot", slot]);
+      for (const slot of this.audioSlots) named.push([pc.addTransceiver("audio", { direction: "recvonly" }), "slot", slot]);
+      const codec = ice?.videoCodec ?? "VP8";
+      for (const [transceiver] of named) if (transceiver.receiver.track.kind === "video") onlyCodec(transceiver, codec);
+      const slotOfMid = new Map();
+      pc.ontrack = (event) => {
+        const slot = slotOfMid.get(event.transceiver.mid);
+        if (!slot) return;
+        const stream = new MediaStream([event.track]);
+        this.streams.set(slot, stream);
+        this.onTrack?.(slot, stream);
+      };
+      pc.onconnectionstatechange = () => {
+        this.onState?.(pc.connectionState);
+        if (pc.connectionState === "failed" && attempt === this.attempt) setTimeout(() => this.connect(), RETRY_MS);
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      const layers = {};
+      const slots = {};
+      for (const [transceiver, what, name] of named) {
+        (what === "layer" ? layers : slots)[transceiver.mid] = name;
+        if (what === "slot") slotOfMid.set(transceiver.mid, name);
+      }
+      const ack = await this.live.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
+        "media.offer", { sdp: pc.localDescription.sdp, layers, slots });
+      if (attempt !== this.attempt) return;
+      if (!ack?.ok) throw Object.assign(new Error(ack?.message ?? "media.offer"), { code: ack?.error });
+      await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      this.onState?.("negotiated");
+    } catch (err) {
+      if (attempt !== this.attempt) return;
+      console.warn("media link:", err.code ?? "", err.message);
+      this.onState?.(err.code === "forbidden" ? "forbidden" : "failed");
+      if (err.code !== "forbidden") setTimeout(() => this.wanted && attempt === this.attempt && this.connect(), RETRY_MS);
+    }
+  }
+
+  /** The slot currently showing a participant ("35.10.13.2007", "chair"), if any. */
+  slotOf(participant) {
+    return Object.entries(this.routes).find(([, who]) => who === participant)?.[0] ?? null;
+  }
+}
+
+/** Play a slot's stream in a <video> (muted: sound comes from the audio slots). */
+export function attachVideo(video, stream) {
+  if (video.srcObject !== stream) video.srcObject = stream ?? null;
+  video.muted = true;
+  video.play?.().catch(() => {});
+}
+
+/** Hidden <audio> elements for the audio slots (the floor holder and the venue). */
+export function audioSink(container) {
+  const players = new Map();
+  return (slot, stream) => {
+    let audio = players.get(slot);
+    if (!audio) {
+      audio = document.createElement("audio");
+      audio.autoplay = true;
+      audio.dataset.relaySlot = slot;
+      container.append(audio);
+      players.set(slot, audio);
+    }
+    audio.srcObject = stream;
+    audio.play?.().catch(() => {});
+  };
+}
+
+/** Who a slot shows, in words: the venue (the chair's camera) or a village with its kecamatan. */
+export function captionOf(models, participant) {
+  if (!participant) return "";
+  if (participant === "chair") {
+    const venue = models.session?.venue;
+    const v = (models.roster ?? []).find((r) => r.village === venue?.code);
+    return t("program.caption_venue", { name: venue?.name ?? "", kecamatan: v?.kecamatan ?? "" });
+  }
+  const v = (models.roster ?? []).find((r) => r.village === participant);
+  return v ? t("program.caption_village", { name: v.name, kecamatan: v.kecamatan }) : "";
+}
+
+/**
+ * The page's link with its program screen (video[data-relay-slot=program] + caption) and the audio
+ * slots wired; more video slots (the grids) go to onTrack / onRoutes.
+ */
+export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes } = {}) {
+  const video = document.querySelector('video[data-relay-slot="program"]');
+  const caption = document.querySelector('[data-relay-caption="program"]');
+  const playAudio = audioSink(document.body);
+  const label = () => {
+    if (caption) caption.textContent = captionOf(live.models, link.routes.program);
+  };
+  const link = new MediaLink(live, {
+    videoSlots,
+    onTrack: (slot, stream) => {
+      if (slot === "program" && video) {
+        attachVideo(video, stream);
+        video.closest(".screen")?.classList.add("live");
+      } else if (stream.getAudioTracks().length) {
+        playAudio(slot, stream);
+      }
+      onTrack?.(slot, stream);
+    },
+    onRoutes: (routes) => {
+      label();
+      onRoutes?.(routes);
+    },
+    onState: (state) => {
+      document.body.dataset.media = state;
+    },
+  });
+  live.watch((changed) => (changed.has("roster") || changed.has("session")) && label());
+  window.relayLink = link; // for diagnostics from the browser console (and the page tests)
+  return link;
+}
