@@ -38,8 +38,8 @@ async def rising(page: Page, kind: str, timeout: float = 15.0) -> int:
         now = (await page.evaluate(INBOUND))[kind]
         if now > first + 10:
             return int(now - first)
-    state = await page.evaluate("""() => ({media: document.body.dataset.media, pc: window.relayLink?.pc?.connectionState,
-        ice: window.relayLink?.pc?.iceConnectionState, routes: window.relayLink?.routes,
+    state = await page.evaluate("""() => ({media: document.body.dataset.media,
+        pc: window.relayLink?.pc?.connectionState, routes: window.relayLink?.routes,
         slots: [...(window.relayLink?.streams?.keys() ?? [])]})""")
     raise AssertionError(f"{kind} did not rise on {page.url}: {first}; {state}")
 
