@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,3 +99,31 @@ async def online(page: Page) -> None:
 async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# inbound-rtp totals of the page's relay link, by kind
+INBOUND = """async () => {
+  const pc = window.relayLink?.pc;
+  if (!pc) return {video: 0, audio: 0};
+  const totals = {video: 0, audio: 0};
+  (await pc.getStats()).forEach((s) => {
+    if (s.type !== "inbound-rtp") return;
+    totals[s.kind] += s.kind === "video" ? (s.framesDecoded ?? 0) : (s.totalSamplesReceived ?? 0);
+  });
+  return totals;
+}"""
+
+
+async def rising(page: Page, kind: str, timeout: float = 15.0) -> int:
+    """Wait until the page's decoded frames (or audio samples) of a kind grow; return the growth."""
+    first = (await page.evaluate(INBOUND))[kind]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await page.wait_for_timeout(300)
+        now = (await page.evaluate(INBOUND))[kind]
+        if now > first + 10:
+            return int(now - first)
+    state = await page.evaluate("""() => ({media: document.body.dataset.media,
+        pc: window.relayLink?.pc?.connectionState, routes: window.relayLink?.routes,
+        slots: [...(window.relayLink?.streams?.keys() ?? [])]})""")
+    raise AssertionError(f"{kind} did not rise on {page.url}: {first}; {state}")

@@ -6,43 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS
-from tests.web.conftest import Pages, Site, online, screenshot
+from tests.web.conftest import Pages, Site, online, rising, screenshot
 from tests.web.test_pages import join
 
 pytestmark = pytest.mark.browser
-
-# inbound-rtp totals of the page's relay link, by kind
-INBOUND = """async () => {
-  const pc = window.relayLink?.pc;
-  if (!pc) return {video: 0, audio: 0};
-  const totals = {video: 0, audio: 0};
-  (await pc.getStats()).forEach((s) => {
-    if (s.type !== "inbound-rtp") return;
-    totals[s.kind] += s.kind === "video" ? (s.framesDecoded ?? 0) : (s.totalSamplesReceived ?? 0);
-  });
-  return totals;
-}"""
-
-
-async def rising(page: Page, kind: str, timeout: float = 15.0) -> int:
-    """Wait until the page's decoded frames (or audio samples) of a kind grow; return the growth."""
-    first = (await page.evaluate(INBOUND))[kind]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await page.wait_for_timeout(300)
-        now = (await page.evaluate(INBOUND))[kind]
-        if now > first + 10:
-            return int(now - first)
-    state = await page.evaluate("""() => ({media: document.body.dataset.media,
-        pc: window.relayLink?.pc?.connectionState, routes: window.relayLink?.routes,
-        slots: [...(window.relayLink?.streams?.keys() ?? [])]})""")
-    raise AssertionError(f"{kind} did not rise on {page.url}: {first}; {state}")
-
 
 async def do(site: Site, actor: Actor, name: str, **payload: object) -> None:
     await site.app[SESSIONS].execute(site.session, parse_command(name, payload), actor, time.time())  # type: ignore[index]

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from server.app import CHANNEL, SIO
-from tests.web.conftest import PHONE, Pages, Site, online, screenshot
+from tests.web.conftest import PHONE, Pages, Site, online, rising, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +107,10 @@ async def test_a_session_runs_across_every_page(site: Site, pages: Pages) -> Non
     await expect(other.locator("#hand-state")).to_contain_text("urutan 1 dari 1")
     tile = chair.locator(f'#village-grid [data-village="{speaker.village.code}"]')
     await expect(tile).to_have_class(re.compile("speaking"))
+    # the view-only hall sees and hears the floor holder, through the relay
+    await expect(other.locator('[data-relay-caption="program"]')).to_contain_text(speaker.village.name)
+    await rising(other, "video")
+    await rising(other, "audio")
     await moderator.get_by_role("button", name="Tambah waktu").click()  # +60 s
     await expect(public.locator('[data-floor="countdown"]')).to_have_text(re.compile(r"^(4:00|3:[45]\d)$"))
     await screenshot(moderator, "moderator-floor")
