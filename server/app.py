@@ -26,6 +26,7 @@ from web import pages
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
 CHANNEL = web.AppKey("channel", Channel)
+SIGNALLING = web.AppKey("signalling", Signalling)
 
 
 def _origin_check(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool] | None:
@@ -71,7 +72,8 @@ def create_app(config: Config) -> web.Application:
         app[SESSIONS] = sessions
         app[CHANNEL] = channel = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)
         ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
-        signalling = Signalling(sio, channel, sessions, RelayConfig(video_codec=config.video_codec, ice=ice))
+        app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
+                                                  RelayConfig(video_codec=config.video_codec, ice=ice))
         signalling.start()
         yield
         await signalling.close()

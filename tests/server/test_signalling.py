@@ -1,0 +1,124 @@
+"""Media signalling over the real Socket.IO channel with real aiortc peers: who may publish,
+who receives what as the floor moves, server-side mute, speaking reports, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import socketio
+from aiortc import RTCSessionDescription
+
+from server.app import SIGNALLING
+from tests.media.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
+from tests.server.conftest import VENUE, Hub
+
+pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # media does not depend on the store
+
+
+@pytest.fixture(scope="module")
+def clip() -> Any:
+    return make_clip("VP8")
+
+
+@pytest.fixture(scope="module")
+def opus() -> tuple[bytes, ...]:
+    return make_opus()
+
+
+class Peer:
+    """A participant: its Socket.IO connection and its aiortc peer, with what the hub told it."""
+
+    def __init__(self, sio: socketio.AsyncClient, client: Client) -> None:
+        self.sio, self.client = sio, client
+        self.routes: dict[str, Any] = {}
+        self.events: list[tuple[str, Any]] = []
+        sio.on("media.routes", self._routes)
+        sio.on("speaking", lambda data: self.events.append(("speaking", data)))
+
+    async def _routes(self, routes: dict[str, Any]) -> None:
+        self.routes = routes
+
+    async def join(self) -> dict[str, Any]:
+        sdp, layers, slots = await offer(self.client)
+        reply: dict[str, Any] = await self.sio.call("media.offer", {"sdp": sdp, "layers": layers, "slots": slots},
+                                                    timeout=20)
+        if reply.get("ok"):
+            await self.client.pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        return reply
+
+
+def publisher(clip: Any, opus: tuple[bytes, ...], level: int | None = None) -> Client:
+    return make_client(publish={"high": ClipTrack(clip), "low": ClipTrack(clip), "mic": OpusTrack(opus, level)},
+                       receive={"program": "video", "floor": "audio", "venue_audio": "audio"})
+
+
+def viewer() -> Client:
+    return make_client(receive={"program": "video", "floor": "audio", "venue_audio": "audio"})
+
+
+async def test_the_floor_moves_the_program_and_mute_silences(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+    speaker_code = next(c for c in hub.interactive if c != VENUE)
+    watcher_code = next(c for c in hub.villages if c not in hub.interactive)
+    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
+    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus, level=-10))
+    watcher = Peer((await hub.connect(watcher_code)).sio, viewer())
+    mod = await hub.connect("moderator")
+    try:
+        for peer in (chair, speaker, watcher):
+            assert (await peer.join())["ok"]
+        await wait_for(lambda: watcher.routes.get("program") == "chair", 10)
+        await wait_for(lambda: watcher.client.count("program") > 10 and watcher.client.count("venue_audio") > 10, 10)
+        assert watcher.client.frames["program"][0].keyframe  # a late joiner starts on a keyframe
+
+        await mod.ok("session.start")
+        await mod.ok("floor.grant", village=speaker_code, seconds=60)
+        await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
+        await wait_for(lambda: watcher.client.count("floor") > 10, 10)
+        # the floor holder does not hear itself, and the chair hears the floor holder
+        assert speaker.routes.get("floor") is None
+        await wait_for(lambda: chair.client.count("floor") > 10, 10)
+        await wait_for(lambda: any(e[1]["participant"] == speaker_code for e in chair.events), 10)
+
+        await mod.ok("participant.mute", village=speaker_code)
+        await asyncio.sleep(0.5)  # frames already in flight
+        muted_at = watcher.client.count("floor")
+        await asyncio.sleep(1.0)
+        assert watcher.client.count("floor") == muted_at  # nothing forwarded while muted
+        assert watcher.client.count("program") > 0
+        await mod.ok("participant.unmute", village=speaker_code)
+        await wait_for(lambda: watcher.client.count("floor") > muted_at + 10, 10)
+    finally:
+        for peer in (chair, speaker, watcher):
+            await peer.client.close()
+
+
+async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: Hub, clip: Any,
+                                                                          opus: tuple[bytes, ...]) -> None:
+    watcher_code = next(c for c in hub.villages if c not in hub.interactive)
+    viewonly = Peer((await hub.connect(watcher_code)).sio, publisher(clip, opus))
+    public = Peer((await hub.connect(None)).sio, viewer())
+    mod = Peer((await hub.connect("moderator")).sio, publisher(clip, opus))
+    try:
+        assert (await viewonly.join())["error"] == "forbidden"
+        assert (await public.join())["error"] == "forbidden"
+        assert (await mod.join())["error"] == "forbidden"
+        bad = await viewonly.sio.call("media.offer", {"sdp": 5}, timeout=5)
+        assert bad["error"] == "invalid"
+
+        # promoted, the same hall may publish
+        staff = await hub.connect("moderator")
+        await staff.ok("session.start")
+        await staff.ok("village.promote", village=watcher_code)
+        promoted = Peer((await hub.connect(watcher_code)).sio, publisher(clip, opus))
+        assert (await promoted.join())["ok"]
+        relay_id = f"{hub.session}/{watcher_code}"
+        relay = hub.app[SIGNALLING].relay
+        assert relay.peer(relay_id) is not None
+        await promoted.sio.disconnect()
+        await wait_for(lambda: relay.peer(relay_id) is None, 5)
+        await promoted.client.close()
+    finally:
+        for peer in (viewonly, public, mod):
+            await peer.client.close()
