@@ -16,21 +16,12 @@ import socketio
 from rooms.actors import Kind
 from server.credentials import Signer
 from tests.conftest import free_port
+from tests.server.test_assembly_kit import usulan
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-secret"
 
-PROPOSAL: dict[str, Any] = {
-    "title": "Rabat beton jalan dusun Krajan",
-    "description": "Jalan tanah 300 m rusak saat hujan; dirabat beton lebar 3 m.",
-    "bidang": "pembangunan",
-    "lokasi": {"dusun": "Krajan", "rt": "002", "rw": "001"},
-    "volume": 300,
-    "unit": "m",
-    "cost": 150_000_000,
-    "sumber_dana": "dd",
-    "scale": "desa",
-}
+PROPOSAL: dict[str, Any] = usulan()  # one well-formed usulan (DU-RKP Desa fields)
 
 
 class HubProcess:

@@ -10,7 +10,8 @@ from rooms.errors import Conflict
 from rooms.record import Record
 from rooms.roster import Village
 
-VILLAGES = [Village(f"35.10.0{k}.200{i}", f"Desa {k}{i}", f"35.10.0{k}", f"Kec {k}", "desa") for k in (1, 2) for i in (1, 2, 3)]  # fmt: skip
+VILLAGES = [Village(f"35.10.0{k}.200{i}", f"Desa {k}{i}", f"35.10.0{k}", f"Kec {k}", "desa")
+            for k in (1, 2) for i in (1, 2, 3)]
 STAFF = Actor(Kind.MODERATOR, "mod:ani")
 
 

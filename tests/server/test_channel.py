@@ -8,19 +8,8 @@ from typing import Any
 import pytest
 import socketio
 
+from tests.hubproc import PROPOSAL
 from tests.server.conftest import Hub
-
-PROPOSAL: dict[str, Any] = {
-    "title": "Rabat beton jalan dusun Krajan",
-    "description": "Jalan tanah 300 m rusak saat hujan; dirabat beton lebar 3 m.",
-    "bidang": "pembangunan",
-    "lokasi": {"dusun": "Krajan", "rt": "002", "rw": "001"},
-    "volume": 300,
-    "unit": "m",
-    "cost": 150_000_000,
-    "sumber_dana": "dd",
-    "scale": "desa",
-}
 
 
 async def _accepted_proposals(hub: Hub, mod: Any, n: int = 2) -> list[str]:
