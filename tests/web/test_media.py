@@ -10,9 +10,10 @@ from playwright.async_api import expect
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
+from server.app import SIO
 from server.keys import SESSIONS
 from tests.web.conftest import Pages, Site, online, rising, screenshot
-from tests.web.test_pages import join
+from tests.web.test_pages import join, village_sids
 
 pytestmark = pytest.mark.browser
 
@@ -48,3 +49,13 @@ async def test_view_only_hall_sees_and_hears_the_floor_holder(site: Site, pages:
         "readyState", 4, timeout=15_000)
     await screenshot(watcher, "media-viewonly")
     await screenshot(chair, "media-chair")
+
+    # a hall that loses the hub comes back by itself, media included
+    await watcher.context.set_offline(True)
+    for sid in village_sids(site, viewer.village.code):
+        await site.app[SIO].disconnect(sid)  # type: ignore[index]
+    await expect(watcher.locator("#banner")).to_be_visible()
+    await watcher.context.set_offline(False)
+    await expect(watcher.locator("#banner")).to_be_hidden(timeout=15_000)
+    await rising(watcher, "video")
+    await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text(speaker.village.name)
