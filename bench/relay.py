@@ -7,6 +7,7 @@ One publisher (VP8 640x360 ~1 Mbit/s 30 fps + Opus) -> N subscribers that do not
 several processes; the relay runs in its own process and its CPU is read from /proc/PID/stat.
 The baseline is aiortc's stock ``MediaRelay`` (decode once, re-encode per subscriber) in the same
 run. Then the session topology: 1 venue + 25 interactive villages publishing two layers each.
+RELAY_BENCH_VERBOSE=1 also prints the relay's counters and every slot's frame count to stderr.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ VILLAGE_LAYERS = {
     "low": {"width": 320, "height": 180, "fps": 15, "bitrate": 120_000, "noise": 8},
 }
 VIEWER_SLOTS = {"program": "video", "venue": "video", "floor": "audio", "venue_audio": "audio"}
+NICE = 10  # publishers and subscribers yield to the relay: on 2 shared cores it would starve first
 
 
 class Child:
@@ -113,20 +115,22 @@ class Figures:
     rtp_loss: float
     join_p50: float
     join_p95: float
+    load_generator_cores: float  # publishers' and subscribers' processes, for context
+
 
     def row(self) -> str:
         return (
             f"| {self.label} | {self.subscribers} | {self.cpu_core:.2f} | {self.us_per_packet:.1f} | "
             f"{self.us_per_subscriber / 1000:.1f} | {self.rss_mb:.0f} | {self.fps_min:.1f} / {self.fps_median:.1f} | "
             f"{100 * self.delivered_min:.1f} % | {100 * self.rtp_loss:.2f} % | "
-            f"{1000 * self.join_p50:.0f} / {1000 * self.join_p95:.0f} |"
+            f"{1000 * self.join_p50:.0f} / {1000 * self.join_p95:.0f} | {self.load_generator_cores:.2f} |"
         )
 
 
 HEADER = (
     "| relay | N | CPU (cores) | µs / forwarded packet | ms CPU / subscriber / s | RSS MB | "
-    "fps min / median | delivered (worst) | RTP loss | join→first frame p50 / p95 ms |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "fps min / median | delivered (worst) | RTP loss | join→first frame p50 / p95 ms | load generator (cores) |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
@@ -143,28 +147,29 @@ def run(
         route(url, routes)
         for participants, layers, publisher_slots in publishers:
             child = Child("participants", {"url": url, "participants": participants, "layers": layers,
-                                           "slots": publisher_slots, "batch": 5})
+                                           "slots": publisher_slots, "batch": 5, "nice": NICE})
             child.read()
             children.append(child)
-        viewers = [Child("participants", {"url": url, "participants": chunk, "slots": slots, "batch": 10})
+        viewers = [Child("participants", {"url": url, "participants": chunk, "slots": slots, "batch": 10, "nice": NICE})
                    for chunk in split(subscribers, processes)]
         for child in viewers:
             child.read()
         children += viewers
         time.sleep(2.0)  # settle: every subscriber has had its keyframe
 
-        def mark() -> tuple[float, float, list[dict[str, Any]]]:
+        def mark() -> tuple[float, float, float, list[dict[str, Any]]]:
+            others = sum(cpu_seconds(child.process.pid) for child in children)
             for child in children:
                 child.send("mark")
             relay.send("mark")
             counters = relay.read()
             if os.environ.get("RELAY_BENCH_VERBOSE"):
                 print(json.dumps({"relay": counters}), file=sys.stderr)
-            return time.monotonic(), cpu_seconds(relay.process.pid), [child.read() for child in children]
+            return time.monotonic(), cpu_seconds(relay.process.pid), others, [child.read() for child in children]
 
-        start, cpu_start, before = mark()
+        start, cpu_start, others_start, before = mark()
         time.sleep(window)
-        end, cpu_end, after = mark()
+        end, cpu_end, others_end, after = mark()
         rss = rss_mb(relay.process.pid)
     finally:
         for child in children:
@@ -202,6 +207,7 @@ def run(
         label, len(subscribers), cpu, 1e6 * cpu * elapsed / max(packets, 1), 1e6 * cpu / max(len(receivers), 1),
         rss, min(fps, default=0), statistics.median(fps) if fps else 0, min(delivered, default=0),
         lost / max(packets + lost, 1), percentile(joins, 0.5), percentile(joins, 0.95),
+        (others_end - others_start) / elapsed,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -83,6 +84,9 @@ class StockRelay:
         await pc.setLocalDescription(await pc.createAnswer())
         return {"ok": True, "sdp": pc.localDescription.sdp}
 
+    async def close(self) -> None:
+        await asyncio.gather(*(pc.close() for pc in self._pcs))
+
 
 async def run_relay(args: dict[str, Any]) -> None:
     relay: Any = Relay(RelayConfig()) if args["kind"] == "ours" else StockRelay()
@@ -105,6 +109,7 @@ async def run_relay(args: dict[str, Any]) -> None:
             "packets_lost_in": sum(s.get("packets_lost_in", 0) for s in stats.values()),
             "frames_dropped": sum(s.get("frames_dropped", 0) for s in stats.values()),
         })
+    await relay.close()
     await runner.cleanup()
 
 
@@ -139,6 +144,7 @@ class Tally:
 
 async def run_participants(args: dict[str, Any]) -> None:
     """Peers that publish pre-encoded layers (``layers``), receive slots (``slots``), or both."""
+    os.nice(args.get("nice", 0))  # the load generator must not starve the relay it measures
     clips = {
         layer: make_clip("VP8", spec["width"], spec["height"], spec["fps"], 3.0, spec["bitrate"], spec["noise"])
         for layer, spec in args.get("layers", {}).items()

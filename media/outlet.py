@@ -33,6 +33,7 @@ class Outlet:
         self.frames_sent = 0
         self.frames_dropped = 0
         self.frames_skipped = 0  # deltas discarded while waiting for a keyframe
+        self.packets_resent = 0  # answers to NACKs
         self.remote_packets_lost = 0
         self._next_feed: Feed | None = None
         self._awaiting_keyframe = kind == "video"
@@ -125,6 +126,7 @@ class Outlet:
             packet = self._history[seq % _HISTORY]
             if packet is not None and packet[2] << 8 | packet[3] == seq:
                 self.wire.send(packet)
+                self.packets_resent += 1
 
     def close(self) -> None:
         self.attach(None)

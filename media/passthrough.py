@@ -38,6 +38,7 @@ from aiortc.rtp import (
     RtcpSrPacket,
     RtpPacket,
 )
+from aiortc.utils import uint16_add
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -74,6 +75,8 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameSink, on_packet: Packe
     if receiver._RTCRtpReceiver__kind == "audio":  # type: ignore[attr-defined]
         # Stock audio buffering holds 4 frames back for a decoder; forwarding wants 1.
         receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16)  # type: ignore[attr-defined]
+    else:
+        receiver._RTCRtpReceiver__jitter_buffer = ForwardingJitterBuffer()  # type: ignore[attr-defined]
     if on_packet is not None:
         handle = receiver._handle_rtp_packet
         codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -86,6 +89,47 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameSink, on_packet: Packe
             await handle(packet, arrival_time_ms=arrival_time_ms)
 
         receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+
+
+class ForwardingJitterBuffer(JitterBuffer):
+    """aiortc's video buffer, but it stops waiting for a lost packet once ``patience`` frames wait.
+
+    The stock buffer holds every later frame until the gap is filled or 512 newer packets arrived
+    (seconds of video, for every subscriber). When a retransmission does not come, a forwarder
+    gives up on the broken frame instead and asks for a keyframe (the returned PLI flag).
+    """
+
+    def __init__(self, capacity: int = 512, patience: int = 4, look_after: int = 16) -> None:
+        super().__init__(capacity=capacity, is_video=True)
+        self._patience = patience
+        self._look_after = look_after  # packets beyond the oldest one before looking for a gap
+
+    def add(self, packet: RtpPacket) -> tuple[bool, Any]:
+        pli_flag, frame = super().add(packet)
+        if frame is None and self._origin is not None:
+            if uint16_add(packet.sequence_number, -self._origin) >= self._look_after:
+                skip = self._gap_to_skip()
+                if skip:
+                    self.remove(skip)
+                    return True, self._remove_frame(packet.sequence_number)
+        return pli_flag, frame
+
+    def _gap_to_skip(self) -> int:
+        """Slots up to the first frame that starts after a gap, if ``patience`` frames wait behind it."""
+        assert self._origin is not None
+        window = [self._packets[(self._origin + i) % self._capacity] for i in range(self._capacity)]
+        gap = next((i for i, packet in enumerate(window) if packet is None), None)
+        if gap is None:
+            return 0
+        timestamps: list[int] = []
+        first_of_next = 0
+        for index in range(gap, self._capacity):
+            packet = window[index]
+            if packet is not None and (not timestamps or packet.timestamp != timestamps[-1]):
+                timestamps.append(packet.timestamp)
+                if len(timestamps) == 2:
+                    first_of_next = index  # the frame right after the gap may have lost its start
+        return first_of_next if len(timestamps) > self._patience else 0
 
 
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> Any:
@@ -139,8 +183,10 @@ class Wire:
 
     def __init__(self, sender: RTCRtpSender, parameters: RTCRtpSendParameters) -> None:
         self.ssrc = sender._ssrc
-        self.payload_type = parameters.codecs[0].payloadType
-        self.clock_rate = parameters.codecs[0].clockRate
+        codec = parameters.codecs[0]
+        assert codec.payloadType is not None  # negotiated before send() is called
+        self.payload_type: int = codec.payloadType
+        self.clock_rate = codec.clockRate
         ids = {ext.uri: ext.id for ext in parameters.headerExtensions}
         self.mid_element = b""
         if MID_URI in ids and parameters.muxId:
@@ -220,7 +266,7 @@ def hook_sender(sender: RTCRtpSender, hooks: SenderHooks) -> None:
 
 def offered_direction(transceiver: RTCRtpTransceiver) -> str:
     """The direction the offer asks of us: "recvonly" means the remote side publishes."""
-    return transceiver._offerDirection or "inactive"  # type: ignore[attr-defined]
+    return transceiver._offerDirection or "inactive"
 
 
 def narrow_codecs(transceiver: RTCRtpTransceiver, mime_type: str) -> bool:
@@ -228,10 +274,10 @@ def narrow_codecs(transceiver: RTCRtpTransceiver, mime_type: str) -> bool:
 
     Must run between ``setRemoteDescription`` and ``createAnswer``. False if the offer lacks it.
     """
-    codecs: list[RTCRtpCodecParameters] = transceiver._codecs  # type: ignore[attr-defined]
+    codecs: list[RTCRtpCodecParameters] = transceiver._codecs
     main = next((c for c in codecs if c.mimeType.lower() == mime_type.lower()), None)
     if main is None:
         return False
     rtx = [c for c in codecs if is_rtx(c) and c.parameters.get("apt") == main.payloadType]
-    transceiver._codecs = [main, *rtx[:1]]  # type: ignore[attr-defined]
+    transceiver._codecs = [main, *rtx[:1]]
     return True

@@ -32,7 +32,8 @@ fanned out by its own worker as encoded frames (codec, bytes, RTP time) over a l
 mirror :class:`~media.feed.Feed` in each worker that needs it — the same ``on_frame`` entry the
 receiver tap uses — and keyframe requests travel back the same way. Per-subscriber work (RTP
 header, SRTP, ``sendto``) then spreads over the cores; per-frame work is done once per worker.
-Not built: one core carries the session measured in bench/README.md.
+Not built: in bench/README.md the whole session takes ~0.6 of one core and the 2-core machine
+runs out with its load generator first.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def default_name(kind: str, role: str, index: int) -> str:
 
 
 class Relay:
+    """Peers by participant id, feeds by source, routes by subscriber; all on one event loop."""
+
     def __init__(self, config: RelayConfig | None = None, on_speaking: SpeakingCallback | None = None) -> None:
         self.config = config or RelayConfig()
         self._on_speaking = on_speaking
@@ -207,6 +210,7 @@ class Relay:
         return report
 
     def peer(self, participant: str) -> Peer | None:
+        """The participant's peer, for inspection (tests, the benchmark); None if absent."""
         return self._peers.get(participant)
 
     # control as plain messages (one relay per worker process)
@@ -233,7 +237,7 @@ class Relay:
             kind = transceiver.kind
             wanted = VIDEO_CODECS[self.config.video_codec] if kind == "video" else AUDIO_CODEC
             if not passthrough.narrow_codecs(transceiver, wanted):
-                raise CodecUnsupported(f"penawaran tidak memuat {wanted}", "codec_unsupported")
+                raise CodecUnsupported(f"penawaran tidak memuat {wanted}")
             direction = passthrough.offered_direction(transceiver)
             role = {"recvonly": "publish", "sendrecv": "publish", "sendonly": "slot"}.get(direction)
             if role is None:

@@ -8,6 +8,8 @@ import threading
 import tracemalloc
 from collections.abc import Callable
 
+from media.feed import Feed, Frame
+from media.outlet import Outlet
 from media.relay import Relay
 from media.routes import Source
 from tests.media.peers import Client, ClipTrack, OpusTrack, connect, make_client, offer, wait_for
@@ -100,3 +102,31 @@ async def test_join_and_leave_200_times_leaves_tasks_and_memory_flat(relay: Rela
     assert growth < 512 * 1024  # 200 peers of ~100 KB each would be 20 MB
     assert relay.stats().keys() == {"venue"}
     await publisher.close()
+
+
+async def test_a_full_backlog_drops_the_oldest_frames_up_to_the_next_keyframe() -> None:
+    requests: list[int] = []
+    feed = Feed(Source("venue", "video"), requests.append, keyframe_interval=0.0)  # no rate limit
+    feed.media_ssrc = 1234
+    outlet = Outlet("viewer", "program", "video", backlog_frames=4)
+    outlet.attach(feed)  # no wire yet: frames wait in the backlog
+    assert requests == [1234]  # a new viewer asks for a keyframe once
+
+    def frame(keyframe: bool) -> Frame:
+        return Frame([b"x"], 0, keyframe, 0.0, None)
+
+    for keyframe in (True, False, False, True, False):
+        outlet.push(frame(keyframe), feed)
+
+    # Full at the 5th frame: the oldest keyframe and the deltas that depend on it went together.
+    assert [f.keyframe for f in outlet._backlog] == [True, False]
+    assert outlet.frames_dropped == 3
+    for _ in range(3):
+        outlet.push(frame(False), feed)
+    # Full again with no keyframe left to start from: everything goes, it waits for the next one.
+    assert len(outlet._backlog) == 0 and outlet.frames_skipped == 0
+    outlet.push(frame(False), feed)
+    assert outlet.frames_skipped == 1
+    outlet.push(frame(True), feed)
+    assert [f.keyframe for f in outlet._backlog] == [True]
+    assert requests == [1234]  # overflowing while not connected asks for nothing more

@@ -1,4 +1,5 @@
-"""Keyframes: late joiners start on one, subscribers' PLIs reach the publisher, rate-limited."""
+"""Keyframes and repairs: late joiners start on a keyframe, PLIs reach the publisher rate-limited,
+NACKs are answered from the subscriber's own history."""
 
 from __future__ import annotations
 
@@ -53,3 +54,22 @@ async def test_subscriber_plis_reach_the_publisher_at_most_once_per_interval(
 
     # 50 PLIs within a few ms: one now, one deferred to the end of the window.
     assert 1 <= track.keyframe_requests - before <= 2
+
+
+async def test_a_nack_is_answered_from_the_slots_history(
+    relay: Relay, clients: Callable[..., Client], vp8_clip
+) -> None:
+    await connect(relay, "venue", clients(publish={"high": ClipTrack(vp8_clip)}))
+    viewer = clients(receive={"program": "video"})
+    relay.route("viewer", {"program": Source("venue", "video")})
+    await connect(relay, "viewer", viewer)
+    await wait_for(lambda: viewer.count("program") >= 10)
+
+    receiver = viewer.pc.getTransceivers()[0].receiver
+    ((ssrc, stream),) = receiver._RTCRtpReceiver__remote_streams.items()
+    await receiver._send_rtcp_nack(ssrc, [stream.max_seq - 2, stream.max_seq - 1])
+
+    # Same SSRC and sequence number: SRTP accepts it only where the original was really lost
+    # (here it was not, so the viewer's replay check drops the copies).
+    outlet = relay.peer("viewer").outlets["program"]
+    await wait_for(lambda: outlet.packets_resent == 2)
