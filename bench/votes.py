@@ -61,8 +61,12 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _load_process(url: str, tokens: list[str], ballot: str, options: list[str], rate: float | None,
-                  seconds: float, start_at: float, out: Any) -> None:
-    """One load process: its share of the voters; rate None = closed loop."""
+                  seconds: float, go: Any, out: Any) -> None:
+    """One load process: its share of the voters; rate None = closed loop.
+
+    It connects its clients, says "ready", waits for ``go``, votes, reports, and only then
+    disconnects: connecting and leaving stay out of the measured window.
+    """
 
     async def run() -> None:
         clients = []
@@ -98,16 +102,17 @@ def _load_process(url: str, tokens: list[str], ballot: str, options: list[str], 
                 k += 1
             await asyncio.gather(*pending)
 
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        out.put("ready")
+        await asyncio.to_thread(go.wait)
         start = time.perf_counter()
         end = start + seconds
         if rate is None:
             await asyncio.gather(*[closed(c, n, end) for n, c in enumerate(clients)])
         else:
             await asyncio.gather(*[offered(c, n, start, end) for n, c in enumerate(clients)])
+        out.put({"latencies": latencies, "errors": errors})
         for c in clients:
             await c.disconnect()
-        out.put({"latencies": latencies, "errors": errors})
 
     asyncio.run(run())
 
@@ -115,15 +120,17 @@ def _load_process(url: str, tokens: list[str], ballot: str, options: list[str], 
 def _measure(url: str, pid: int, tokens: list[str], ballot: str, options: list[str], procs: int,
              rate: float | None, seconds: float) -> dict[str, float]:
     queue: Any = mp.Queue()
-    start_at = time.time() + 2.0 + len(tokens) * 0.01  # time for every client to connect first
+    go = mp.Event()
     workers = [mp.Process(target=_load_process, args=(url, tokens[i::procs], ballot, options,
-                                                      None if rate is None else rate / procs, seconds,
-                                                      start_at, queue))
+                                                      None if rate is None else rate / procs, seconds, go, queue))
                for i in range(procs)]
     for w in workers:
         w.start()
-    time.sleep(max(0.0, start_at - time.time()))
+    for _ in workers:
+        assert queue.get(timeout=120) == "ready"
+    time.sleep(1.0)  # the connections' arrival (attendance, pushes) settles before the window opens
     cpu0 = _cpu_seconds(pid)
+    go.set()
     results = [queue.get(timeout=seconds + 120) for _ in workers]
     cpu1 = _cpu_seconds(pid)
     for w in workers:

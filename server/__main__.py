@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import logging
 import signal
 import sys
@@ -62,6 +63,9 @@ async def serve(config: Config) -> None:
         await _demo(app, config)
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
+    # Everything loaded so far (aiortc, av, the sessions' state) lives as long as the hub: keep it
+    # out of the cyclic collector's full passes, which would otherwise stall every ack in flight.
+    gc.freeze()
     admin = app[SIGNER].issue("*", Kind.ADMIN, "admin")
     print(f"Musrenbang Hub berjalan di {config.base_url} (penyimpanan: "
           f"{'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'hub.sqlite3'})")
