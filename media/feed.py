@@ -75,7 +75,6 @@ class Feed:
         self.muted = False
         self.media_ssrc: int | None = None
         self.audio_level: int | None = None
-        self.frames_in = 0
         self.bytes_in = 0
         self.keyframe_requests = 0
         self._ask_keyframe = ask_keyframe
@@ -90,7 +89,6 @@ class Feed:
         return self.source.kind
 
     def on_frame(self, codec: str, data: bytes, timestamp: int) -> None:
-        self.frames_in += 1
         if self.muted or not self.outlets:
             return
         keyframe = passthrough.is_keyframe(codec, data)

@@ -23,14 +23,6 @@ class IceConfig:
     turn_secret: str = ""
     turn_ttl: int = 6 * 3600  # a whole musrenbang day: a browser keeps its credential for the session
 
-    @classmethod
-    def from_mapping(cls, data: dict[str, Any]) -> IceConfig:
-        return cls(
-            stun_urls=tuple(data.get("stun_urls", ())),
-            turn_urls=tuple(data.get("turn_urls", ())),
-            turn_secret=str(data.get("turn_secret", "")),
-            turn_ttl=int(data.get("turn_ttl", cls.turn_ttl)),
-        )
 
 
 def turn_credentials(secret: str, participant: str, now: float, ttl: int) -> tuple[str, str]:

@@ -39,7 +39,6 @@ runs out with its load generator first.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -56,8 +55,6 @@ from media.ice import IceConfig, relay_configuration
 from media.outlet import Outlet
 from media.routes import VIDEO_LAYERS, Source
 from media.speaker import SpeakerDetector
-
-logger = logging.getLogger(__name__)
 
 VIDEO_CODECS = {"VP8": "video/VP8", "H264": "video/H264"}
 AUDIO_CODEC = "audio/opus"
