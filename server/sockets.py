@@ -10,10 +10,11 @@ command: ``emit("ballot.cast", {..., "key": idem}, callback)`` is acked with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,9 @@ import socketio
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
-from rooms.errors import DomainError, Forbidden, Invalid
+from rooms.errors import DomainError, Forbidden, Invalid, UnknownCommand
+from rooms.events import RecordedEvent
+from server.assembly import Assembly
 from server.credentials import BadCredential, Signer
 from server.metrics import Metrics
 from server.push import room
@@ -56,6 +59,8 @@ class Channel:
         self.conns: dict[str, Connection] = {}
         self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
         self.disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
+        self._closing: set[asyncio.Task[None]] = set()  # disconnects of revoked credentials under way
+        sessions.listen(self._revoked)
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("sync", self.on_sync)
@@ -123,17 +128,31 @@ class Channel:
             except DomainError as err:  # e.g. session closed: attendance is then history
                 log.info("attendance not recorded for %s: %s", conn.actor.id, err.code)
 
+    def _revoked(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        """Close this node's connections that hold a credential just revoked."""
+        revoked = {r.data["credential"] for r in records if r.type == "credential.revoked"}
+        for sid, conn in list(self.conns.items()):
+            if conn.credential in revoked:
+                task = asyncio.get_running_loop().create_task(self.sio.disconnect(sid))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
     async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
         conn = self.conns.get(sid)
         if conn is None:
             return _fail(BadCredential("Belum terhubung"))
         assembly = await self.sessions.get(conn.session)
+        if conn.credential and assembly.is_revoked(conn.credential):
+            return _fail(BadCredential("Kredensial telah dicabut"))
         audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
         snapshot = assembly.snapshot(audience)
         return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
                 "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
 
-    async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:
+    async def on_command(self, event: str, sid: object, *args: object) -> dict[str, Any]:
+        if not isinstance(sid, str):
+            # an event literally named "*" reaches this catch-all without its name: (sid, data)
+            return _fail(UnknownCommand("Perintah tidak dikenal: '*'"))
         started = time.perf_counter()
         conn = self.conns.get(sid)
         result = await self._command(conn, event, args)
