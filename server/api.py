@@ -10,7 +10,7 @@ from aiohttp import web
 from rooms.actors import Kind
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.log.chain import to_json, verify
-from server.credentials import BadCredential, Credential
+from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.provision import found_session
 
@@ -48,9 +48,7 @@ async def _audience(request: web.Request, session_id: str) -> str:
     cred = _credential(request)
     if cred is None or cred.session != session_id:
         return "public"
-    assembly = await request.app[SESSIONS].get(session_id)
-    if assembly.is_revoked(cred.id):
-        raise BadCredential("Kredensial telah dicabut")
+    require_unrevoked(await request.app[SESSIONS].get(session_id), cred.id)
     if cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR):
         return "staff"
     return f"village:{cred.actor.id}" if cred.actor.kind is Kind.VILLAGE else "public"

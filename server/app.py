@@ -77,6 +77,7 @@ def create_app(config: Config) -> web.Application:
         signalling.start()
         yield
         await signalling.close()
+        await channel.close()
         await pusher.close()
         await log.close()
 

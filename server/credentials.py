@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rooms.actors import Actor, Kind
 from rooms.errors import DomainError
+from server.assembly import Assembly
 
 
 class BadCredential(DomainError):
@@ -66,3 +67,9 @@ class Signer:
         if kind in (Kind.PUBLIC, Kind.SYSTEM):
             raise BadCredential("Kredensial tidak valid")
         return Credential(claims["s"], Actor(kind, claims["i"], claims["v"]), claims["c"])
+
+
+def require_unrevoked(assembly: Assembly, credential_id: str | None) -> None:
+    """Refuse a credential the session's log has revoked (the public has none to revoke)."""
+    if credential_id is not None and assembly.is_revoked(credential_id):
+        raise BadCredential("Kredensial telah dicabut")

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def room(session_id: str, audience: str) -> str:
-    """Socket.IO room of one audience of a session: "staff", "public" or "village:<code>"."""
+    """Socket.IO room of one audience of a session: "staff" or "public"."""
     return f"{session_id}/{audience}"
 
 

@@ -90,11 +90,14 @@ class Sessions:
     def lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
 
-    async def _catch_up(self, assembly: Assembly) -> None:
-        records = await self.log.read(assembly.session_id, after=assembly.version)
+    def _fold(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        """Apply durable records, then tell the listeners."""
         for record in records:
             assembly.apply(record)
         self._notify(assembly, records)
+
+    async def _catch_up(self, assembly: Assembly) -> None:
+        self._fold(assembly, await self.log.read(assembly.session_id, after=assembly.version))
 
     async def _rebuild(self, session_id: str) -> Assembly:
         assembly = Assembly(session_id)
@@ -122,11 +125,8 @@ class Sessions:
         """Open a new session's log with the events that create it."""
         async with self.lock(session_id):
             records = await self.log.append(session_id, events, expected_version=0)
-            assembly = Assembly(session_id)
-            for record in records:
-                assembly.apply(record)
-            self._cache[session_id] = assembly
-        self._notify(assembly, records)
+            assembly = self._cache[session_id] = Assembly(session_id)
+            self._fold(assembly, records)
         return assembly
 
     async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:

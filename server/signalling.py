@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import socketio
@@ -45,6 +45,16 @@ _SUBSCRIBER = {Role.CHAIR: "staff", Role.MODERATOR: "staff", Role.INTERACTIVE: "
 _PUBLISHERS = {Role.CHAIR, Role.INTERACTIVE}
 _MAX_SDP = 128 * 1024  # a console offers ~30 m-lines
 _SENDING = re.compile(r"^a=(sendrecv|sendonly)\s*$", re.MULTILINE)
+
+
+def relay_id(session: str, ident: str) -> str:
+    """The relay knows participants of every session here: "<session>/<actor id>"."""
+    return f"{session}/{ident}"
+
+
+def _split(pid: str) -> tuple[str, str]:
+    session, _, ident = pid.partition("/")
+    return session, ident
 
 
 def _fail(err: DomainError | MediaError) -> dict[str, Any]:
@@ -74,7 +84,6 @@ class Signalling:
         self._owners: dict[str, str] = {}  # relay participant → the socket that owns its peer
         self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
         self._shown: dict[str, dict[str, str | None]] = {}  # subscriber → slot → who its page was told
-        self._tasks: set[asyncio.Task[None]] = set()
         self._stats_task: asyncio.Task[None] | None = None
         sio.on("media.ice", self.on_ice)
         sio.on("media.offer", self.on_offer)
@@ -84,7 +93,7 @@ class Signalling:
 
     @staticmethod
     def participant(conn: Connection) -> str:
-        return f"{conn.session}/{conn.actor.id}"
+        return relay_id(conn.session, conn.actor.id)
 
     def _conn(self, sid: str) -> Connection:
         conn = self.channel.conns.get(sid)
@@ -138,7 +147,7 @@ class Signalling:
             return
         del self._owners[pid]
         self._shown.pop(pid, None)
-        session = pid.split("/", 1)[0]
+        session, _ = _split(pid)
         self._roles.get(session, {}).pop(pid, None)
         await self.relay.close_peer(pid)
         assembly = self.sessions.cached(session)
@@ -156,22 +165,21 @@ class Signalling:
         plan = assembly.media_plan()
 
         def pid(code: str | None) -> str | None:
-            return f"{sid}/{code}" if code else None
+            return relay_id(sid, code) if code else None
 
         relay_plan = {
-            "venue": f"{sid}/chair",
+            "venue": relay_id(sid, "chair"),
             "floor": pid(plan["floor"]),
             "spotlight": pid(plan["spotlight"]),
-            "muted": [f"{sid}/{c}" for c in plan["muted"]],
-            "interactive": [f"{sid}/{c}" for c in plan["interactive"]],
+            "interactive": [relay_id(sid, c) for c in plan["interactive"]],
         }
         for subscriber, slots in plan_routes(relay_plan, roles).routes.items():
             self.relay.route(subscriber, slots)
-            shown = {slot: src.publisher.partition("/")[2] if src else None for slot, src in slots.items()}
+            shown = {slot: _split(src.publisher)[1] if src else None for slot, src in slots.items()}
             owner = self._owners.get(subscriber)
             if owner is not None and self._shown.get(subscriber) != shown:
                 self._shown[subscriber] = shown
-                self._spawn(self.sio.emit("media.routes", shown, to=owner))
+                self.channel.spawn(self.sio.emit("media.routes", shown, to=owner))
         self.relay.set_muted(self._muted())
 
     def _muted(self) -> set[str]:
@@ -180,26 +188,20 @@ class Signalling:
         for session in self._roles:
             assembly = self.sessions.cached(session)
             if assembly is not None:
-                out |= {f"{session}/{c}" for c in assembly.media_plan()["muted"]}
+                out |= {relay_id(session, c) for c in assembly.media_plan()["muted"]}
         return out
 
     def speaking(self, pid: str, speaking: bool) -> None:
-        session, _, ident = pid.partition("/")
+        session, ident = _split(pid)
         report = {"participant": ident, "speaking": speaking}
-        self._spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
-
-    def _spawn(self, emit: Coroutine[Any, Any, None]) -> None:
-        """Send without waiting; keep the task referenced until it is done."""
-        task = asyncio.get_running_loop().create_task(emit)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.channel.spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
 
     async def _report_stats(self) -> None:
         while True:
             await asyncio.sleep(self._stats_interval)
             by_session: dict[str, dict[str, Any]] = {}
             for pid, stats in self.relay.stats().items():
-                session, _, ident = pid.partition("/")
+                session, ident = _split(pid)
                 by_session.setdefault(session, {})[ident] = {k: v for k, v in stats.items() if k != "receiving"}
             for session, report in by_session.items():
                 await self.sio.emit("network", report, room=room(session, "staff"))
@@ -208,8 +210,7 @@ class Signalling:
         self._stats_task = asyncio.get_running_loop().create_task(self._report_stats())
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *([self._stats_task] if self._stats_task else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            await asyncio.gather(self._stats_task, return_exceptions=True)
         await self.relay.close()

@@ -14,8 +14,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -25,7 +25,7 @@ from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid, UnknownCommand
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
-from server.credentials import BadCredential, Signer
+from server.credentials import BadCredential, Signer, require_unrevoked
 from server.metrics import Metrics
 from server.push import room
 from server.ratelimit import TokenBucket
@@ -41,8 +41,8 @@ class Connection:
     session: str
     actor: Actor
     credential: str | None
-    audience: str
-    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(1, 1))
+    audience: str  # the room its pushes come to: "staff" or "public"
+    bucket: TokenBucket
 
 
 def _fail(err: DomainError) -> dict[str, Any]:
@@ -59,7 +59,7 @@ class Channel:
         self.conns: dict[str, Connection] = {}
         self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
         self.disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
-        self._closing: set[asyncio.Task[None]] = set()  # disconnects of revoked credentials under way
+        self._tasks: set[asyncio.Task[None]] = set()  # sends started without waiting
         sessions.listen(self._revoked)
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
@@ -83,8 +83,7 @@ class Channel:
         try:
             session, actor, credential = await self._identify(auth)
             assembly = await self.sessions.get(session)
-            if credential and assembly.is_revoked(credential):
-                raise BadCredential("Kredensial telah dicabut")
+            require_unrevoked(assembly, credential)
             if assembly.role_of(actor) is None:
                 raise Forbidden("Peserta tidak terdaftar di sesi ini")
         except DomainError as err:
@@ -99,7 +98,6 @@ class Channel:
         self.conns[sid] = conn
         await self.sio.enter_room(sid, room(session, audience))
         if actor.kind is Kind.VILLAGE:
-            await self.sio.enter_room(sid, room(session, f"village:{actor.id}"))
             await self._attendance(conn, +1)
         self.metrics.connections.inc()
 
@@ -128,22 +126,34 @@ class Channel:
             except DomainError as err:  # e.g. session closed: attendance is then history
                 log.info("attendance not recorded for %s: %s", conn.actor.id, err.code)
 
+    def spawn(self, send: Coroutine[Any, Any, None]) -> None:
+        """Start a send without waiting for it; keep it referenced until it is done."""
+        task = asyncio.get_running_loop().create_task(send)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _revoked(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         """Close this node's connections that hold a credential just revoked."""
         revoked = {r.data["credential"] for r in records if r.type == "credential.revoked"}
         for sid, conn in list(self.conns.items()):
             if conn.credential in revoked:
-                task = asyncio.get_running_loop().create_task(self.sio.disconnect(sid))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
+                self.spawn(self.sio.disconnect(sid))
 
     async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
         conn = self.conns.get(sid)
         if conn is None:
             return _fail(BadCredential("Belum terhubung"))
         assembly = await self.sessions.get(conn.session)
-        if conn.credential and assembly.is_revoked(conn.credential):
-            return _fail(BadCredential("Kredensial telah dicabut"))
+        try:
+            require_unrevoked(assembly, conn.credential)
+        except DomainError as err:
+            return _fail(err)
         audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
         snapshot = assembly.snapshot(audience)
         return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
@@ -168,9 +178,7 @@ class Channel:
             if len(args) != 1:
                 raise Invalid("Perintah membawa tepat satu objek data")
             cmd = parse_command(event, args[0])
-            assembly = await self.sessions.get(conn.session, fresh=False)
-            if conn.credential and assembly.is_revoked(conn.credential):
-                raise BadCredential("Kredensial telah dicabut")
+            require_unrevoked(await self.sessions.get(conn.session, fresh=False), conn.credential)
             version = await self.sessions.execute(conn.session, cmd, conn.actor, time.time())
         except DomainError as err:
             return _fail(err)

@@ -38,6 +38,9 @@ async def test_view_only_hall_sees_and_hears_the_floor_holder(site: Site, pages:
     # before anyone has the floor, the program is the venue (the chair's camera)
     await rising(watcher, "video")
     await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text("Bubuk")
+    # the chair gets no media of its own from the hub: its program screen shows its own camera
+    await expect(chair.locator('[data-relay-caption="program"]')).to_contain_text("Bubuk")
+    await expect(chair.locator("#program-video")).to_have_js_property("readyState", 4)
 
     await do(site, Actor(Kind.CHAIR, "chair"), "session.start")
     await do(site, Actor(Kind.MODERATOR, "mod:1"), "floor.grant", village=speaker.village.code, seconds=120)

@@ -4,7 +4,7 @@ import { $, h, patch } from "./dom.js";
 import { t } from "./i18n.js";
 import { connectPage, notify } from "./live.js";
 import { openCamera } from "./media.js";
-import { attachVideo, captionOf, programLink } from "./relay.js";
+import { attachVideo, programLink } from "./relay.js";
 import { attendance, ballots, byId, holderOf, idOf, isOpen, roster } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
@@ -12,25 +12,11 @@ import { queueView, sessionState } from "./staff.js";
 const live = connectPage();
 const GRID = 25; // one low-layer slot per interactive village (at most 25)
 const talking = new Set(); // villages whose audio level says they are talking now (from the relay)
-let venue = null; // the chair's own camera: the venue feed
 const link = programLink(live, {
   videoSlots: ["program", ...Array.from({ length: GRID }, (_, i) => `grid${i}`)],
-  onTrack: (slot) => (slot === "program" ? showProgram() : attachTiles()),
-  onRoutes: () => {
-    showProgram();
-    attachTiles();
-  },
+  onTrack: attachTiles,
+  onRoutes: attachTiles,
 });
-
-/** While nobody else is on the program, the chair's screen shows the venue: its own camera. */
-function showProgram() {
-  const video = $("program-video");
-  const self = !link.routes.program;
-  attachVideo(video, self ? venue : link.streams.get("program"));
-  video.closest(".screen").classList.toggle("live", Boolean(video.srcObject));
-  $("program-video").parentElement.querySelector("[data-relay-caption]").textContent =
-    captionOf(live.models, self ? "chair" : link.routes.program);
-}
 
 /** Each tile shows the slot the hub routes that village's low layer to. */
 function attachTiles() {
@@ -48,11 +34,7 @@ live.socket.on("speaking", ({ participant, speaking: now }) => {
 });
 
 // The chair sits at the venue: its camera and microphone are the venue's feed.
-openCamera().then((stream) => {
-  venue = stream;
-  showProgram();
-  link.publish(stream);
-}, (err) => {
+openCamera().then((stream) => link.publish(stream), (err) => {
   notify(t("prejoin.camera_failed", { reason: err.name }));
   link.publish(null);
 });

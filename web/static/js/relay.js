@@ -142,7 +142,8 @@ export class MediaLink {
 
 /** Play a slot's stream in a <video> (muted: sound comes from the audio slots). */
 export function attachVideo(video, stream) {
-  if (video.srcObject !== stream) video.srcObject = stream ?? null;
+  stream ??= null;
+  if (video.srcObject !== stream) video.srcObject = stream;
   video.muted = true;
   video.play?.().catch(() => {});
 }
@@ -184,29 +185,33 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
   const video = document.querySelector('video[data-relay-slot="program"]');
   const caption = document.querySelector('[data-relay-caption="program"]');
   const playAudio = audioSink(document.body);
-  const label = () => {
-    if (caption) caption.textContent = captionOf(live.models, link.routes.program);
+  // The hub never sends a page its own media: when the program is this page itself (the chair's
+  // venue camera, a hall holding the floor), its slot is empty and the screen shows its own camera.
+  const show = () => {
+    const routed = link.routes.program;
+    const own = !routed && link.stream;
+    if (video) {
+      attachVideo(video, own ? link.stream : link.streams.get("program"));
+      video.closest(".screen")?.classList.toggle("live", Boolean(video.srcObject));
+    }
+    if (caption) caption.textContent = captionOf(live.models, own ? live.me?.id : routed);
   };
   const link = new MediaLink(live, {
     videoSlots,
     onTrack: (slot, stream) => {
-      if (slot === "program" && video) {
-        attachVideo(video, stream);
-        video.closest(".screen")?.classList.add("live");
-      } else if (stream.getAudioTracks().length) {
-        playAudio(slot, stream);
-      }
+      if (slot === "program") show();
+      else if (stream.getAudioTracks().length) playAudio(slot, stream);
       onTrack?.(slot, stream);
     },
     onRoutes: (routes) => {
-      label();
+      show();
       onRoutes?.(routes);
     },
     onState: (state) => {
       document.body.dataset.media = state;
     },
   });
-  live.watch((changed) => (changed.has("roster") || changed.has("session")) && label());
+  live.watch((changed) => (changed.has("roster") || changed.has("session")) && show());
   window.relayLink = link; // for diagnostics from the browser console (and the page tests)
   return link;
 }
