@@ -34,3 +34,16 @@ class RecordedEvent:
     key: str | None
     prev_hash: str
     hash: str = field(default="")
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A ballot paper in a secret ballot's box: a choice with no village, no time, no order.
+
+    ``token`` is the SHA-256 of the voter's receipt: random, so the box sorted by token says
+    nothing of who dropped what, or when. Papers are stored beside the log, never in it.
+    """
+
+    ballot: str
+    token: str
+    choice: tuple[str, ...]
