@@ -34,6 +34,7 @@ from rooms.events import Paper
 from rooms.facts import Audience, Fact, acting_village, find
 from rooms.log.chain import canonical
 from rooms.proposal import ACCEPTED
+from rooms.roster import Village
 
 if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
@@ -173,14 +174,13 @@ def electorate(record: Record, kind: str, kecamatan: list[str] | None, interacti
     strangers = [k for k in kecamatan or () if k not in known]
     if strangers:
         raise Invalid(f"kecamatan: tidak ada di daftar: {', '.join(strangers[:5])}")
-    seated = set(interactive)
-    wanted = set(kecamatan or ())
-    admits = {
-        "all": lambda v: True,
-        "present": lambda v: v.code in record.attendance.halls and record.attendance.halls[v.code].present,
-        "interactive": lambda v: v.code in seated,
-        "kecamatan": lambda v: v.kecamatan_code in wanted,
-    }[kind]
+    seated, wanted = set(interactive), set(kecamatan or ())
+    halls = record.attendance.halls
+
+    def admits(v: Village) -> bool:
+        return {"all": True, "present": v.code in halls and halls[v.code].present,
+                "interactive": v.code in seated, "kecamatan": v.kecamatan_code in wanted}[kind]
+
     codes = [v.code for v in record.villages.values() if admits(v)]
     if not codes:
         raise Conflict("Tidak ada desa yang memenuhi syarat pemilih")
@@ -307,7 +307,8 @@ def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
 def my_votes(record: Record, audience: Audience) -> dict[str, list[str]]:
     """A village's own choice on each nominal ballot it voted in; empty for any other audience.
 
-    A secret ballot's choice is known to the village's page alone (the hub keeps no link). Kept apart from ``view`` so every village gets the same ballots push and only its own
+    A secret ballot's choice is known to the village's page alone (the hub keeps no link).
+    Kept apart from ``view`` so every village gets the same ballots push and only its own
     votes in a push of its own.
     """
     if audience.village is None:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from rooms.actors import Actor, Kind
+from rooms.ballot import BOXED, receipt_token
 from rooms.commands import parse_command
 from rooms.errors import DomainError
-from rooms.ballot import BOXED, receipt_token
 from rooms.events import Event, Paper, RecordedEvent
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
