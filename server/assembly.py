@@ -140,6 +140,11 @@ class Assembly:
     def refill(self, ballot_id: str, papers: Iterable[Paper]) -> None:
         self._record.ballots.by_id[ballot_id].refill(papers)
 
+    def ballot_status(self, ballot_id: str) -> str | None:
+        """"open" or "closed" for a secret ballot; None for any other id."""
+        found = self._record.ballots.by_id.get(ballot_id)
+        return found.status if found is not None and found.secret else None
+
     def applied_key(self, actor_id: str, key: str) -> int | None:
         return self._keys.get((actor_id, key))
 

@@ -8,19 +8,25 @@ push — before its append returned. Deciding in turn means folding each command
 events before the append completes; if the append then fails, the cached state is
 thrown away and rebuilt from the log, and the batch is decided again (a version
 conflict: another node wrote first) or refused (the store failed).
+
+A secret vote's choice leaves the decision as a ``ballot.boxed`` fact: here it becomes a
+paper with a fresh random receipt (the voter's alone, in its ack) and goes to the box in the
+same append as its roll event, so the vote is acknowledged once both are durable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rooms.actors import Actor
+from rooms.ballot import BOXED, receipt_token
 from rooms.commands import Command
 from rooms.errors import DomainError, NotFound
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
 
@@ -35,12 +41,20 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A command's outcome: the log version that holds it, and a secret vote's receipt."""
+
+    version: int
+    receipt: str | None = None
+
+
 @dataclass(slots=True)
 class _Pending:
     cmd: Command
     actor: Actor
     now: float
-    done: asyncio.Future[int]
+    done: asyncio.Future[Done]
 
 
 @dataclass(slots=True)
@@ -49,10 +63,10 @@ class _Queue:
     draining: asyncio.Task[None] | None = None
 
 
-_Decided = tuple[_Pending, int | DomainError]  # a command and its outcome: its version or its refusal
+_Decided = tuple[_Pending, Done | DomainError]  # a command and its outcome: its version or its refusal
 
 
-def _settle(item: _Pending, outcome: int | DomainError) -> None:
+def _settle(item: _Pending, outcome: Done | DomainError) -> None:
     if item.done.done():  # the caller went away; its command stands all the same
         return
     if isinstance(outcome, DomainError):
@@ -61,10 +75,23 @@ def _settle(item: _Pending, outcome: int | DomainError) -> None:
         item.done.set_result(outcome)
 
 
-def _provisional(assembly: Assembly, events: Sequence[Event]) -> None:
-    """Fold events ahead of their append, so the next command in the batch sees them."""
+def _provisional(assembly: Assembly, events: Sequence[Event], papers: Sequence[Paper]) -> None:
+    """Fold events and papers ahead of their append, so the next command in the batch sees them."""
     for e in events:
         assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
+    for paper in papers:
+        assembly.drop(paper)
+
+
+def _box(events: Sequence[Event]) -> tuple[list[Event], list[Paper], str | None]:
+    """Split decided events into the logged ones and papers (each with a new receipt)."""
+    logged = [e for e in events if e.type != BOXED]
+    papers, receipt = [], None
+    for e in events:
+        if e.type == BOXED:
+            receipt = f"{e.data['ballot']}.{secrets.token_urlsafe(15)}"
+            papers.append(Paper(e.data["ballot"], receipt_token(receipt), tuple(e.data["choice"])))
+    return logged, papers, receipt
 
 
 class Sessions:
@@ -98,6 +125,8 @@ class Sessions:
 
     async def _catch_up(self, assembly: Assembly) -> None:
         self._fold(assembly, await self.log.read(assembly.session_id, after=assembly.version))
+        for ballot in assembly.short_boxes():  # read after the log: the box holds at least its roll's papers
+            assembly.refill(ballot, await self.log.box(assembly.session_id, ballot))
 
     async def _rebuild(self, session_id: str) -> Assembly:
         assembly = Assembly(session_id)
@@ -131,9 +160,13 @@ class Sessions:
 
     async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:
         """Apply one command; returns the log version that holds it (also for a retried key)."""
+        return (await self.run(session_id, cmd, actor, now)).version
+
+    async def run(self, session_id: str, cmd: Command, actor: Actor, now: float) -> Done:
+        """Apply one command; its version and, for a secret vote, the receipt (a retry gets none)."""
         await self.get(session_id, fresh=False)  # NotFound before queueing
         queue = self._queues.setdefault(session_id, _Queue())
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
         queue.waiting.append(_Pending(cmd, actor, now, done))
         if queue.draining is None:
             queue.draining = asyncio.create_task(self._drain(session_id, queue))
@@ -153,9 +186,10 @@ class Sessions:
             for _ in range(_ATTEMPTS):
                 assembly = self._cache.get(session_id) or await self._rebuild(session_id)
                 base = assembly.version
-                staged, decided = self._decide_in_turn(assembly, batch)
+                staged, papers, decided = self._decide_in_turn(assembly, batch)
                 try:
-                    records = await self.log.append(session_id, staged, expected_version=base) if staged else []
+                    records = (await self.log.append(session_id, staged, expected_version=base, papers=papers)
+                               if staged else [])
                 except VersionConflict:  # another node wrote first: start again from the log
                     self._cache.pop(session_id, None)
                     continue
@@ -172,14 +206,16 @@ class Sessions:
             _settle(item, refusal)
 
     @staticmethod
-    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[list[Event], list[_Decided]]:
+    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]
+                        ) -> tuple[list[Event], list[Paper], list[_Decided]]:
         staged: list[Event] = []
+        papers: list[Paper] = []
         decided: list[_Decided] = []
         for item in batch:
             key = item.cmd.key
             earlier = assembly.applied_key(item.actor.id, key) if key is not None else None
             if earlier is not None:
-                decided.append((item, earlier))
+                decided.append((item, Done(earlier)))
                 continue
             try:
                 events = assembly.decide(item.cmd, item.actor, item.now)
@@ -190,10 +226,23 @@ class Sessions:
                 log.exception("decide failed: %s", item.cmd.name)
                 decided.append((item, DomainError("Kesalahan internal", "internal")))
                 continue
-            _provisional(assembly, events)
-            staged.extend(events)
-            decided.append((item, assembly.version))
-        return staged, decided
+            logged, dropped, receipt = _box(events)
+            _provisional(assembly, logged, dropped)
+            staged.extend(logged)
+            papers.extend(dropped)
+            decided.append((item, Done(assembly.version, receipt)))
+        return staged, papers, decided
+
+    async def check_receipt(self, session_id: str, receipt: str) -> str | None:
+        """"closed" or "open" (the ballot's state) when the receipt's paper is in the box, else None."""
+        ballot_id = receipt.partition(".")[0]
+        assembly = await self.get(session_id)
+        status = assembly.ballot_status(ballot_id)
+        if status is None:
+            return None
+        token = receipt_token(receipt)
+        papers = await self.log.box(session_id, ballot_id)
+        return status if any(p.token == token for p in papers) else None
 
     async def ids(self) -> list[str]:
         return await self.log.sessions()

@@ -95,6 +95,25 @@ async def role(request: web.Request) -> web.Response:
     return await _role_page(request, request.match_info["role"])
 
 
+_MAX_RECEIPT = 80
+
+
+async def receipt(request: web.Request) -> web.Response:
+    """A voter checks its secret-ballot receipt: counted or not, never which choice (the hub cannot tell).
+
+    The code comes in a POST body, so it stays out of URLs, history and access logs."""
+    sid = request.match_info["session"]
+    model = await _session_model(request, sid)
+    if model is None:
+        return _render(request, "not_found.html", {"session_id": sid}, status=404)
+    outcome = None
+    if request.method == "POST":
+        code = str((await request.post()).get("code", "")).strip()
+        status = await request.app[SESSIONS].check_receipt(sid, code) if 0 < len(code) <= _MAX_RECEIPT else None
+        outcome = {"closed": "counted", "open": "in_box"}.get(status or "", "unknown")
+    return _render(request, "receipt.html", {"session": model, "outcome": outcome})
+
+
 async def vendor(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = VENDOR / name
@@ -108,6 +127,8 @@ def routes() -> list[web.RouteDef | web.StaticDef]:
         web.get("/", landing),
         web.get("/s/{session}", public),
         web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", role),
+        web.get("/s/{session}/receipt", receipt),
+        web.post("/s/{session}/receipt", receipt),
         web.get("/vendor/socket.io/{name}", vendor),
         web.static("/static", STATIC),
     ]
