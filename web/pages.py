@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from rooms.commands import BIDANG, METHODS, SCALES, SUMBER_DANA
+from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
 from server.keys import SESSIONS
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
@@ -28,7 +28,8 @@ _VENDOR_FILES = frozenset({"socket.io.esm.min.js", "socket.io.esm.min.js.map"})
 ROLES = ("chair", "moderator", "village")  # /s/{session}/{role}; the public page is /s/{session}
 _YEAR = 365 * 24 * 3600
 # The enums the forms offer, as the domain defines them; their labels come from the catalogs.
-_CHOICES = {"bidang": list(BIDANG), "sumber_dana": list(SUMBER_DANA), "scales": list(SCALES), "methods": list(METHODS)}
+_CHOICES = {"bidang": list(BIDANG), "sumber_dana": list(SUMBER_DANA), "scales": list(SCALES), "methods": list(METHODS),
+            "electorates": list(ELECTORATES)}
 
 # Pages load scripts, styles and media from the hub only; nothing inline runs.
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

@@ -26,7 +26,7 @@ FAMILIES = {
               "not_eligible",
               "already_supported", "interactive_limit", "session_closed", "session_not_live", "rate_limited",
               "version_conflict", "internal", "offline", "timeout", "unknown"),
-    "electorate": ELECTORATES,
+    "electorate": ELECTORATES, "ekind": ELECTORATES,
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),
     "proposal.field": ("title", "description", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",
