@@ -63,11 +63,13 @@ class Ballot:
     box: dict[str, list[str]] = field(default_factory=dict)  # secret only: token → choice
     points: dict[str, int] = field(init=False)
     mentions: dict[str, int] = field(init=False)  # voters who chose/ranked the option
+    eligible: frozenset[str] = field(init=False)  # the electorate's villages: O(1) per vote
     result: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.points = dict.fromkeys(self.options, 0)
         self.mentions = dict.fromkeys(self.options, 0)
+        self.eligible = frozenset(self.electorate["villages"])
 
     def count(self, choice: list[str], sign: int) -> None:
         n = len(self.options)
@@ -199,7 +201,7 @@ def _cast(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> 
     if strangers:
         raise Invalid(f"choice: bukan pilihan pada pemungutan ini: {', '.join(strangers[:5])}")
     village = acting_village(actor, None)
-    if village not in ballot.electorate["villages"]:
+    if village not in ballot.eligible:
         raise NotEligible("Desa ini tidak termasuk pemilih pada pemungutan suara ini")
     if village in ballot.roll and not ballot.allow_change:
         raise AlreadyVoted("Desa ini sudah memberikan suara")
