@@ -277,6 +277,7 @@ def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
     """Every ballot with its turnout and electorate; tallies of a secret one only once it is closed;
     per-village choices for staff on nominal ones only."""
     rows = []
+    names = {v.kecamatan_code: v.kecamatan_name for v in record.villages.values()}
     for b in record.ballots.by_id.values():
         hidden = b.secret and b.status == OPEN
         row: dict[str, Any] = {
@@ -294,6 +295,7 @@ def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
             "turnout": len(b.roll),
             "voters": sorted(b.roll),  # who voted is public, even on a secret ballot
             "electorate": {"kind": b.electorate["kind"], "kecamatan": list(b.electorate["kecamatan"]),
+                           "kecamatan_names": [names[k] for k in b.electorate["kecamatan"] if k in names],
                            "size": len(b.electorate["villages"])},
             "not_voted": [v for v in b.electorate["villages"] if v not in b.roll],
             "tallies": None if hidden else [

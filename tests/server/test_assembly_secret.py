@@ -98,14 +98,15 @@ def test_the_electorate_is_fixed_at_the_open_and_a_vote_from_outside_is_not_elig
     hub.do(MOD, "ballot.open", title="Semua", method="approval", options=[a, b])
     hub.do(SYSTEM, "attendance.join", village=SARONGAN.id)  # too late for B-01
     present, seated, pesanggaran, everyone = hub.model("ballots", "staff")
-    assert present["electorate"] == {"kind": "present", "kecamatan": [], "size": 1}
+    assert present["electorate"] == {"kind": "present", "kecamatan": [], "kecamatan_names": [], "size": 1}
     assert present["not_voted"] == [ALIYAN.id]
     assert hub.refused(SARONGAN, "ballot.cast", ballot="B-01", choice=[a]).code == "not_eligible"
     assert seated["not_voted"] == INTERACTIVE and seated["electorate"]["size"] == len(INTERACTIVE)
     assert hub.refused(ALIYAN, "ballot.cast", ballot="B-02", choice=[a]).code == "not_eligible"
     hub.do(PESANGGARAN, "ballot.cast", ballot="B-02", choice=[a])
     in_kec = [v.code for v in ROSTER if v.kecamatan_code == "35.10.01"]
-    assert pesanggaran["electorate"] == {"kind": "kecamatan", "kecamatan": ["35.10.01"], "size": len(in_kec)}
+    assert pesanggaran["electorate"] == {"kind": "kecamatan", "kecamatan": ["35.10.01"],
+                                         "kecamatan_names": ["Pesanggaran"], "size": len(in_kec)}
     assert hub.refused(BUBUK, "ballot.cast", ballot="B-03", choice=[a]).code == "not_eligible"
     hub.do(SARONGAN, "ballot.cast", ballot="B-03", choice=[a])
     assert row(hub, "public", "B-03")["not_voted"] == [c for c in in_kec if c != SARONGAN.id]

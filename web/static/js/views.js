@@ -134,7 +134,7 @@ export function ballotHeader(ballot) {
     h("p", { class: `ballot-kind kind-${kind}`, dataset: { kind } }, t(`ballot.kind_${kind}`)),
     electorate ? h("p", { class: "ballot-electorate", dataset: { electorate: electorate.kind } },
       t(`electorate.${electorate.kind}`, { n: electorate.size }),
-      electorate.kecamatan?.length ? ` · ${electorate.kecamatan.join(", ")}` : "") : null);
+      electorate.kecamatan_names?.length ? ` · ${electorate.kecamatan_names.join(", ")}` : "") : null);
 }
 
 /** The electorate's villages that have not voted yet, by name (for the moderator). */
