@@ -108,8 +108,8 @@ def box_digest(papers: Iterable[tuple[str, Iterable[str]]]) -> str:
     return hashlib.sha256(canonical(sorted([t, list(c)] for t, c in papers))).hexdigest()
 
 
-def receipt_token(receipt: str) -> str:
-    """The box key of a receipt: its SHA-256, so the store holds no receipt a reader could show."""
+def receipt_digest(receipt: str) -> str:
+    """A receipt as its stub keeps it: the SHA-256, so the store holds no receipt a reader could show."""
     return hashlib.sha256(receipt.encode()).hexdigest()
 
 

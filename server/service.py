@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rooms.actors import Actor
-from rooms.ballot import BOXED, receipt_token
+from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import Command
 from rooms.errors import DomainError, NotFound
-from rooms.events import Event, Paper, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
 
@@ -75,23 +75,31 @@ def _settle(item: _Pending, outcome: Done | DomainError) -> None:
         item.done.set_result(outcome)
 
 
-def _provisional(assembly: Assembly, events: Sequence[Event], papers: Sequence[Paper]) -> None:
-    """Fold events and papers ahead of their append, so the next command in the batch sees them."""
-    for e in events:
-        assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
-    for paper in papers:
-        assembly.drop(paper)
+@dataclass(slots=True)
+class _Staged:
+    """What a batch appends: events to the log, papers to the boxes, stubs apart."""
 
+    events: list[Event] = field(default_factory=list)
+    papers: list[Paper] = field(default_factory=list)
+    stubs: list[Stub] = field(default_factory=list)
 
-def _box(events: Sequence[Event]) -> tuple[list[Event], list[Paper], str | None]:
-    """Split decided events into the logged ones and papers (each with a new receipt)."""
-    logged = [e for e in events if e.type != BOXED]
-    papers, receipt = [], None
-    for e in events:
-        if e.type == BOXED:
-            receipt = f"{e.data['ballot']}.{secrets.token_urlsafe(15)}"
-            papers.append(Paper(e.data["ballot"], receipt_token(receipt), tuple(e.data["choice"])))
-    return logged, papers, receipt
+    def add(self, assembly: Assembly, events: Sequence[Event]) -> str | None:
+        """Stage one command's events, folded ahead of the append; returns a secret vote's receipt.
+
+        A paper's token and its receipt are drawn apart, so a receipt (even with the whole store)
+        leads to no choice."""
+        receipt = None
+        for e in events:
+            if e.type != BOXED:
+                assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
+                self.events.append(e)
+                continue
+            paper = Paper(e.data["ballot"], secrets.token_hex(32), tuple(e.data["choice"]))
+            receipt = f"{paper.ballot}.{secrets.token_urlsafe(15)}"
+            assembly.drop(paper)
+            self.papers.append(paper)
+            self.stubs.append(Stub(paper.ballot, receipt_digest(receipt)))
+        return receipt
 
 
 class Sessions:
@@ -186,10 +194,11 @@ class Sessions:
             for _ in range(_ATTEMPTS):
                 assembly = self._cache.get(session_id) or await self._rebuild(session_id)
                 base = assembly.version
-                staged, papers, decided = self._decide_in_turn(assembly, batch)
+                staged, decided = self._decide_in_turn(assembly, batch)
                 try:
-                    records = (await self.log.append(session_id, staged, expected_version=base, papers=papers)
-                               if staged else [])
+                    records = (await self.log.append(session_id, staged.events, expected_version=base,
+                                                     papers=staged.papers, stubs=staged.stubs)
+                               if staged.events else [])
                 except VersionConflict:  # another node wrote first: start again from the log
                     self._cache.pop(session_id, None)
                     continue
@@ -206,10 +215,9 @@ class Sessions:
             _settle(item, refusal)
 
     @staticmethod
-    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]
-                        ) -> tuple[list[Event], list[Paper], list[_Decided]]:
-        staged: list[Event] = []
-        papers: list[Paper] = []
+    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[_Staged, list[_Decided]]:
+        """Decide each command against the state the previous ones leave (folded ahead of the append)."""
+        staged = _Staged()
         decided: list[_Decided] = []
         for item in batch:
             key = item.cmd.key
@@ -226,12 +234,9 @@ class Sessions:
                 log.exception("decide failed: %s", item.cmd.name)
                 decided.append((item, DomainError("Kesalahan internal", "internal")))
                 continue
-            logged, dropped, receipt = _box(events)
-            _provisional(assembly, logged, dropped)
-            staged.extend(logged)
-            papers.extend(dropped)
+            receipt = staged.add(assembly, events)
             decided.append((item, Done(assembly.version, receipt)))
-        return staged, papers, decided
+        return staged, decided
 
     async def check_receipt(self, session_id: str, receipt: str) -> str | None:
         """"closed" or "open" (the ballot's state) when the receipt's paper is in the box, else None."""
@@ -240,9 +245,7 @@ class Sessions:
         status = assembly.ballot_status(ballot_id)
         if status is None:
             return None
-        token = receipt_token(receipt)
-        papers = await self.log.box(session_id, ballot_id)
-        return status if any(p.token == token for p in papers) else None
+        return status if await self.log.has_stub(session_id, ballot_id, receipt_digest(receipt)) else None
 
     async def ids(self) -> list[str]:
         return await self.log.sessions()

@@ -7,6 +7,8 @@ Key layout:
 - ``{prefix}:box:{session_id}:{ballot}`` — SET of a secret ballot's papers, each the canonical JSON
   ``[token, choice]``: no village, and a set keeps no order of arrival. Dropped by the same script
   as the roll events, so the two are one unit.
+- ``{prefix}:stubs:{session_id}:{ballot}`` — SET of the digests of the receipts given on the
+  ballot, in the same script, with nothing that links one to its paper.
 - ``{prefix}:sessions`` — ZSET of session ids scored by the server time (µs) of their first append,
   so :meth:`RedisLog.sessions` lists them oldest first.
 
@@ -36,13 +38,13 @@ from typing import Final, cast
 
 import redis.asyncio as aioredis
 
-from rooms.events import Event, Paper, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.chain import GENESIS, canonical, from_json, seal_all, to_json
 from rooms.log.port import EventLog, LogClosed, VersionConflict
 
-# KEYS[1] the session's log, KEYS[2] the sessions ZSET, KEYS[3..] the box of each paper.
+# KEYS[1] the session's log, KEYS[2] the sessions ZSET, KEYS[3..] the set of each paper and stub.
 # ARGV[1] expected version, ARGV[2] head hash sealed onto, ARGV[3] session id, ARGV[4] the number r
-# of records, ARGV[5..4+r] records, ARGV[5+r..] papers (one per box key).
+# of records, ARGV[5..4+r] records, ARGV[5+r..] papers and stubs (one per set key).
 # Returns {1, new length} or {0, actual length}.
 _APPEND: Final = """
 local n = redis.call('LLEN', KEYS[1])
@@ -99,8 +101,12 @@ class RedisLog(EventLog):
     def _box_key(self, session_id: str, ballot: str) -> str:
         return f"{self._prefix}:box:{session_id}:{ballot}"
 
+    def _stubs_key(self, session_id: str, ballot: str) -> str:
+        return f"{self._prefix}:stubs:{session_id}:{ballot}"
+
     async def append(
-        self, session_id: str, events: Sequence[Event], expected_version: int, papers: Sequence[Paper] = ()
+        self, session_id: str, events: Sequence[Event], expected_version: int,
+        papers: Sequence[Paper] = (), stubs: Sequence[Stub] = (),
     ) -> list[RecordedEvent]:
         self._check_open()
         version, head = await self._head(session_id, expected_version)
@@ -110,9 +116,10 @@ class RedisLog(EventLog):
         records = seal_all(events, version, head)
         ok, length = await self._append(
             keys=[self._log_key(session_id), f"{self._prefix}:sessions",
-                  *(self._box_key(session_id, p.ballot) for p in papers)],
+                  *(self._box_key(session_id, p.ballot) for p in papers),
+                  *(self._stubs_key(session_id, s.ballot) for s in stubs)],
             args=[expected_version, head, session_id, len(records), *(canonical(to_json(r)) for r in records),
-                  *(canonical([p.token, list(p.choice)]) for p in papers)],
+                  *(canonical([p.token, list(p.choice)]) for p in papers), *(s.digest for s in stubs)],
         )
         if not ok:
             self._heads.pop(session_id, None)
@@ -131,6 +138,10 @@ class RedisLog(EventLog):
         members = await self._redis.smembers(self._box_key(session_id, ballot))
         pairs = sorted(json.loads(m) for m in members)
         return [Paper(ballot, token, tuple(choice)) for token, choice in pairs]
+
+    async def has_stub(self, session_id: str, ballot: str, digest: str) -> bool:
+        self._check_open()
+        return bool(await self._redis.sismember(self._stubs_key(session_id, ballot), digest))
 
     async def version(self, session_id: str) -> int:
         self._check_open()

@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from rooms.ballot import receipt_token
-from rooms.events import Paper
+from rooms.ballot import receipt_digest
+from rooms.events import Paper, Stub
 from rooms.log.port import EventLog, VersionConflict
 from tests.log.support import RedisStore, SqliteStore, Store, ev
 
@@ -19,7 +19,11 @@ VILLAGES = [f"35.10.13.20{n:02d}" for n in range(1, 13)]
 
 
 def paper(n: int, choice: str = "U-001", ballot: str = "B-01") -> Paper:
-    return Paper(ballot, receipt_token(f"receipt-{n}"), (choice,))
+    return Paper(ballot, receipt_digest(f"paper-{n}"), (choice,))
+
+
+def stub(n: int, ballot: str = "B-01") -> Stub:
+    return Stub(ballot, receipt_digest(f"receipt-{n}"))
 
 
 async def vote_all(log: EventLog, count: int) -> list[Paper]:
@@ -27,7 +31,7 @@ async def vote_all(log: EventLog, count: int) -> list[Paper]:
     for n in range(count):
         papers.append(paper(n, f"U-00{n % 3 + 1}"))
         roll = ev("ballot.voted", ballot="B-01", village=VILLAGES[n])
-        await log.append(SESSION, [roll], n, papers=[papers[-1]])
+        await log.append(SESSION, [roll], n, papers=[papers[-1]], stubs=[stub(n)])
     return papers
 
 
@@ -41,11 +45,19 @@ async def test_papers_are_read_back_sorted_by_token_per_ballot(log: EventLog) ->
     assert [r.type for r in await log.read(SESSION)] == ["ballot.voted"] * 7
 
 
+async def test_stubs_are_kept_per_ballot(log: EventLog) -> None:
+    await vote_all(log, 3)
+    assert [await log.has_stub(SESSION, "B-01", stub(n).digest) for n in range(4)] == [True] * 3 + [False]
+    assert not await log.has_stub(SESSION, "B-02", stub(0).digest)
+    assert not await log.has_stub("other", "B-01", stub(0).digest)
+
+
 async def test_a_refused_append_drops_no_paper(log: EventLog) -> None:
     await vote_all(log, 2)
     with pytest.raises(VersionConflict):
-        await log.append(SESSION, [ev("ballot.voted", ballot="B-01", village=VILLAGES[5])], 1, papers=[paper(5)])
-    assert len(await log.box(SESSION, "B-01")) == 2
+        await log.append(SESSION, [ev("ballot.voted", ballot="B-01", village=VILLAGES[5])], 1, papers=[paper(5)],
+                         stubs=[stub(5)])
+    assert len(await log.box(SESSION, "B-01")) == 2 and not await log.has_stub(SESSION, "B-01", stub(5).digest)
     second = await log.append(SESSION, [ev("ballot.voted", ballot="B-01", village=VILLAGES[5])], 2,
                               papers=[paper(5)])
     assert [r.seq for r in second] == [3] and len(await log.box(SESSION, "B-01")) == 3
@@ -79,6 +91,7 @@ async def test_the_raw_store_holds_no_village_beside_a_choice_nor_the_order(stor
         assert isinstance(store, RedisStore)
         keys = [k async for k in store.client.scan_iter(match=f"{store.prefix}:*")]
         box_keys = [k for k in keys if ":box:" in k]
+        assert [await store.client.type(k) for k in keys if ":stubs:" in k] == ["set"]
         assert [await store.client.type(k) for k in box_keys] == ["set"]  # a set keeps no order
         cells = list(await store.client.smembers(box_keys[0]))
         events = [json.loads(r)["data"] for r in await store.client.lrange(store.key(SESSION), 0, -1)]

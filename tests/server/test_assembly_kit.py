@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rooms.actors import Actor, Kind
-from rooms.ballot import BOXED, receipt_token
+from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
 from rooms.errors import DomainError
 from rooms.events import Event, Paper, RecordedEvent
@@ -97,7 +97,8 @@ class Hub:
         records = self.record([e for e in events if e.type != BOXED])
         for e in events:
             if e.type == BOXED:
-                paper = Paper(e.data["ballot"], receipt_token(f"receipt-{len(self.papers)}"), tuple(e.data["choice"]))
+                token = receipt_digest(f"paper-{len(self.papers)}")  # any distinct random-looking key
+                paper = Paper(e.data["ballot"], token, tuple(e.data["choice"]))
                 self.assembly.drop(paper)
                 self.papers.append(paper)
         return records

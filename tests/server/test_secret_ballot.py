@@ -7,6 +7,7 @@ raw store puts a village next to a choice. Each voter, and only it, gets a recei
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -125,6 +126,12 @@ async def test_observers_and_stores_cannot_link_a_village_to_its_choice(hub: Hub
     assert seal == {"papers": len(voters), "digest": box_digest((t, c) for t, c in papers)}
     assert body["verification"]["ok"] and body["verification"]["bad_boxes"] == []
     assert [await check_receipt(hub, r) for r in receipts] == ["counted"] * len(voters)
+    # receipt-free: a receipt handed to someone with the export or the store still finds no choice
+    digests = {hashlib.sha256(r.encode()).hexdigest() for r in receipts}
+    assert not digests & {token for token, _ in papers}
+    texts = await raw_store_texts(hub)
+    assert any(d in text for d in digests for text in texts)  # the stubs are there, for the receipt page
+    assert not any(d in text for d in digests for text in texts if any(o in text for o in options))
     assert await check_receipt(hub, f"{bid}.not-a-receipt") == "unknown"
     assert await check_receipt(hub, "x" * 500) == "unknown"
 
