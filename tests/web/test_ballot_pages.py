@@ -56,6 +56,8 @@ async def test_a_secret_ballot_on_the_pages(site: Site, pages: Pages) -> None:
     await prepare(site, voter.village.code, outsider.village.code)
     # three pages only: the public page shows the same ballot rows as the moderator's (tests/server
     # checks what its pushes carry), and every page more slows the others on a busy machine
+    check = await pages.open(f"{site.url}/s/{site.session}/receipt")  # before the live pages load the machine
+    check.set_default_navigation_timeout(30_000)  # its form posts
     moderator = await pages.open(site.link("moderator"))
     away = await pages.open(outsider.url)
     hall = await pages.open(voter.url)
@@ -95,8 +97,6 @@ async def test_a_secret_ballot_on_the_pages(site: Site, pages: Pages) -> None:
     await screenshot(moderator, "moderator-secret-ballot")
     await screenshot(hall, "village-secret-receipt")
 
-    check = await pages.open(f"{site.url}/s/{site.session}/receipt")
-    check.set_default_navigation_timeout(30_000)  # the form posts; three live pages load the machine
     await expect(check.locator("h1")).to_have_text("Periksa tanda terima suara")
     await check.fill("#receipt-code", receipt)
     await check.get_by_role("button", name="Periksa").click()
@@ -112,3 +112,17 @@ async def test_a_secret_ballot_on_the_pages(site: Site, pages: Pages) -> None:
     await hall.reload()
     await join(hall)
     await expect(hall.locator("#ballots .receipt-code")).to_have_attribute("data-receipt", receipt)
+
+    # an open (nominal) ballot says so, and the moderator sees who chose what
+    sessions = site.app[SESSIONS]  # type: ignore[index]
+    spec = {"title": "Prioritas terbuka", "method": "approval", "options": ["U-001", "U-002"]}
+    await sessions.execute(site.session, parse_command("ballot.open", spec), Actor(Kind.MODERATOR, "mod:uji"),
+                           time.time())
+    code = voter.village.code
+    await sessions.execute(site.session, parse_command("ballot.cast", {"ballot": "B-02", "choice": ["U-001"]}),
+                           Actor(Kind.VILLAGE, code, code), time.time())
+    nominal = moderator.locator('#ballots article[data-ballot="B-02"]')
+    await expect(nominal.locator(".ballot-kind")).to_have_attribute("data-kind", "nominal")
+    await expect(nominal.locator(f'.ballot-choices [data-village="{code}"]')).to_have_text(
+        f"{voter.village.name}: U-001")
+    await expect(moderator.locator('#ballots article[data-ballot="B-01"] .ballot-choices')).to_have_count(0)

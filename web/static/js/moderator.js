@@ -5,7 +5,7 @@ import { clock, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
 import { connectPage, notify } from "./live.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
-import { ballotHeader, ballotStanding, floorView, notVoted, proposalCard } from "./views.js";
+import { ballotHeader, ballotStanding, choicesView, floorView, notVoted, proposalCard } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
 
 const live = connectPage();
@@ -196,7 +196,8 @@ function renderBallots() {
       isOpen(b) ? h("div", { class: "actions" },
         command(t("ballot.close"), "ballot.close", () => ({ ballot: id }), { cls: "danger", key: `close-${id}` })) : null,
       isOpen(b) ? notVoted(b, live.models) : null,
-      ballotStanding(b, live.models));
+      ballotStanding(b, live.models),
+      choicesView(b, live.models));
   }));
 }
 

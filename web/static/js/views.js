@@ -137,6 +137,17 @@ export function ballotHeader(ballot) {
       electorate.kecamatan_names?.length ? ` · ${electorate.kecamatan_names.join(", ")}` : "") : null);
 }
 
+/** Who chose what on a nominal ballot (staff get the choices; a secret ballot has none to show). */
+export function choicesView(ballot, models) {
+  const choices = Object.entries(ballot.choices ?? {});
+  if (!choices.length) return null;
+  const names = byId(roster(models), "village");
+  return h("details", { class: "ballot-choices", dataset: { ballot: idOf(ballot, "ballot") } },
+    h("summary", {}, t("ballot.choices", { n: choices.length })),
+    h("ul", { class: "choices-list" }, choices.map(([code, choice]) =>
+      h("li", { dataset: { village: code } }, `${names.get(code)?.name ?? code}: ${choice.join(", ")}`))));
+}
+
 /** The electorate's villages that have not voted yet, by name (for the moderator). */
 export function notVoted(ballot, models) {
   const names = byId(roster(models), "village");
