@@ -10,8 +10,9 @@ thrown away and rebuilt from the log, and the batch is decided again (a version
 conflict: another node wrote first) or refused (the store failed).
 
 A secret vote's choice leaves the decision as a ``ballot.boxed`` fact: here it becomes a
-paper with a fresh random receipt (the voter's alone, in its ack) and goes to the box in the
-same append as its roll event, so the vote is acknowledged once both are durable.
+paper under a random token, and the voter gets a random receipt (in its ack only) whose digest is
+kept as a stub apart from the paper. Paper and stub go in the same append as the roll event, so
+the vote is acknowledged once all are durable.
 """
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ class Sessions:
         return staged, decided
 
     async def check_receipt(self, session_id: str, receipt: str) -> str | None:
-        """"closed" or "open" (the ballot's state) when the receipt's paper is in the box, else None."""
+        """"closed" or "open" (the ballot's state) when the receipt's stub is kept, else None."""
         ballot_id = receipt.partition(".")[0]
         assembly = await self.get(session_id)
         status = assembly.ballot_status(ballot_id)
