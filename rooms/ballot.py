@@ -5,6 +5,16 @@ Borda: with n options, a voter ranks 1..n of them; rank r (1 = first) earns n - 
 unranked options earn 0. Tallies are kept running as votes arrive (a changed vote is
 subtracted first), so casting costs O(size of the choice).
 
+Secret ballots. The log keeps the roll (``ballot.voted``: village V has voted) and never the
+choice; the choice goes into the box as a :class:`~rooms.events.Paper` keyed by a random token,
+stored beside the log (the shell turns each decided ``ballot.boxed`` fact into one). While the
+ballot is open nobody is shown its tallies; at close the box is committed to the hash chain by a
+digest of its sorted papers. A secret vote cannot be changed: that would need the very link
+between village and paper that is not kept.
+
+Electorate. Fixed when the ballot opens, as a list of village codes in ``ballot.opened``: every
+village of the session, those present, the interactive ones, or those of listed kecamatan.
+
 Result: options ordered by points (desc), then by how many voters chose/ranked them (desc),
 then by proposal id (asc) — so ties always break the same way. With a pagu (budget ceiling),
 walk that order adding costs: an option "fits" while the running total stays ≤ pagu; the
@@ -13,20 +23,25 @@ first that overshoots and every option after it fall below the line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rooms.actors import Actor
-from rooms.errors import AlreadyVoted, Conflict, Invalid
+from rooms.errors import AlreadyVoted, Conflict, Invalid, NotEligible
+from rooms.events import Paper
 from rooms.facts import Audience, Fact, acting_village, find
+from rooms.log.chain import canonical
 from rooms.proposal import ACCEPTED
+from rooms.roster import Village
 
 if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
 
 OPEN, CLOSED = "open", "closed"
 APPROVAL, BORDA = "approval", "borda"
+BOXED = "ballot.boxed"  # a decided fact that becomes a Paper in the box, never a logged event
 
 
 @dataclass
@@ -40,22 +55,34 @@ class Ballot:
     secret: bool
     pagu: int | None
     opened_at: float
+    electorate: dict[str, Any]  # {"kind", "kecamatan", "villages": [codes in roster order]}
     status: str = OPEN
     closed_at: float | None = None
-    votes: dict[str, list[str]] = field(default_factory=dict)  # village → choice (in rank order)
+    roll: set[str] = field(default_factory=set)  # villages that voted
+    votes: dict[str, list[str]] = field(default_factory=dict)  # nominal only: village → choice (rank order)
+    box: dict[str, list[str]] = field(default_factory=dict)  # secret only: token → choice
     points: dict[str, int] = field(init=False)
     mentions: dict[str, int] = field(init=False)  # voters who chose/ranked the option
+    eligible: frozenset[str] = field(init=False)  # the electorate's villages: O(1) per vote
     result: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.points = dict.fromkeys(self.options, 0)
         self.mentions = dict.fromkeys(self.options, 0)
+        self.eligible = frozenset(self.electorate["villages"])
 
     def count(self, choice: list[str], sign: int) -> None:
         n = len(self.options)
         for rank, option in enumerate(choice):
             self.points[option] += sign * (1 if self.method == APPROVAL else n - 1 - rank)
             self.mentions[option] += sign
+
+    def refill(self, papers: Iterable[Paper]) -> None:
+        """Replace the box with the store's papers (another node may have dropped some) and recount."""
+        self.box = {p.token: list(p.choice) for p in papers}
+        self.points, self.mentions = dict.fromkeys(self.options, 0), dict.fromkeys(self.options, 0)
+        for choice in self.box.values():
+            self.count(choice, +1)
 
 
 @dataclass
@@ -66,7 +93,24 @@ class Ballots:
         return [b for b in self.by_id.values() if b.status == OPEN]
 
     def closing_fact(self, ballot: Ballot, record: Record) -> Fact:
-        return ("ballot.closed", {"ballot": ballot.id, "result": _result(ballot, record)})
+        data: dict[str, Any] = {"ballot": ballot.id, "result": _result(ballot, record)}
+        if ballot.secret:  # commit the box to the hash chain: the tally stays checkable from the log
+            data["box"] = {"papers": len(ballot.box), "digest": box_digest(ballot.box.items())}
+        return ("ballot.closed", data)
+
+    def short_boxes(self) -> list[str]:
+        """Open secret ballots whose box holds fewer papers than the roll names voters."""
+        return [b.id for b in self.open_ones() if b.secret and len(b.box) != len(b.roll)]
+
+
+def box_digest(papers: Iterable[tuple[str, Iterable[str]]]) -> str:
+    """SHA-256 of the box's (token, choice) pairs sorted by token, as canonical JSON."""
+    return hashlib.sha256(canonical(sorted([t, list(c)] for t, c in papers))).hexdigest()
+
+
+def receipt_digest(receipt: str) -> str:
+    """A receipt as its stub keeps it: the SHA-256, so the store holds no receipt a reader could show."""
+    return hashlib.sha256(receipt.encode()).hexdigest()
 
 
 def _result(ballot: Ballot, record: Record) -> list[dict[str, Any]]:
@@ -115,11 +159,34 @@ def _open(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> 
         "method": args["method"],
         "options": options,
         "max_choices": max_choices,
-        "allow_change": args["allow_change"],
+        "allow_change": args["allow_change"] and not args["secret"],  # see the module's note
         "secret": args["secret"],
         "pagu": pagu,
+        "electorate": electorate(record, args["electorate"], args["kecamatan"], args["interactive"]),
     }
     return [("ballot.opened", data)]
+
+
+def electorate(record: Record, kind: str, kecamatan: list[str] | None, interactive: Iterable[str]
+               ) -> dict[str, Any]:
+    """Who may vote, resolved now to village codes (roster order); ``interactive`` comes from the desk."""
+    if (kind == "kecamatan") != (kecamatan is not None):
+        raise Invalid("kecamatan: wajib untuk pemilih per kecamatan, dan hanya untuk itu")
+    known = {v.kecamatan_code for v in record.villages.values()}
+    strangers = [k for k in kecamatan or () if k not in known]
+    if strangers:
+        raise Invalid(f"kecamatan: tidak ada di daftar: {', '.join(strangers[:5])}")
+    seated, wanted = set(interactive), set(kecamatan or ())
+    halls = record.attendance.halls
+
+    def admits(v: Village) -> bool:
+        return {"all": True, "present": v.code in halls and halls[v.code].present,
+                "interactive": v.code in seated, "kecamatan": v.kecamatan_code in wanted}[kind]
+
+    codes = [v.code for v in record.villages.values() if admits(v)]
+    if not codes:
+        raise Conflict("Tidak ada desa yang memenuhi syarat pemilih")
+    return {"kind": kind, "kecamatan": sorted(wanted), "villages": codes}
 
 
 def _cast(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
@@ -134,8 +201,13 @@ def _cast(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> 
     if strangers:
         raise Invalid(f"choice: bukan pilihan pada pemungutan ini: {', '.join(strangers[:5])}")
     village = acting_village(actor, None)
-    if village in ballot.votes and not ballot.allow_change:
+    if village not in ballot.eligible:
+        raise NotEligible("Desa ini tidak termasuk pemilih pada pemungutan suara ini")
+    if village in ballot.roll and not ballot.allow_change:
         raise AlreadyVoted("Desa ini sudah memberikan suara")
+    if ballot.secret:  # the roll in the log, the choice in the box: never side by side
+        return [("ballot.voted", {"ballot": ballot.id, "village": village}),
+                (BOXED, {"ballot": ballot.id, "choice": choice})]
     return [("ballot.cast", {"ballot": ballot.id, "village": village, "choice": choice})]
 
 
@@ -157,6 +229,8 @@ def _opened(record: Record, data: Mapping[str, Any], at: float) -> None:
         data["secret"],
         data["pagu"],
         opened_at=at,
+        # logs from before electorates: every village of the session
+        electorate=data.get("electorate") or {"kind": "all", "kecamatan": [], "villages": list(record.villages)},
     )
 
 
@@ -168,21 +242,44 @@ def _cast_counted(record: Record, data: Mapping[str, Any], at: float) -> None:
     choice = list(data["choice"])
     ballot.count(choice, +1)
     ballot.votes[data["village"]] = choice
+    ballot.roll.add(data["village"])
+
+
+def _voted(record: Record, data: Mapping[str, Any], at: float) -> None:
+    record.ballots.by_id[data["ballot"]].roll.add(data["village"])
+
+
+def drop(record: Record, paper: Paper) -> None:
+    """Put a paper in its ballot's box and count it (tallies stay hidden until the close)."""
+    ballot = record.ballots.by_id[paper.ballot]
+    ballot.box[paper.token] = list(paper.choice)
+    ballot.count(ballot.box[paper.token], +1)
 
 
 def _closed(record: Record, data: Mapping[str, Any], at: float) -> None:
     ballot = record.ballots.by_id[data["ballot"]]
     ballot.status, ballot.closed_at, ballot.result = CLOSED, at, [dict(r) for r in data["result"]]
+    # the tallies as closed, also where the box is not loaded (a rebuilt secret ballot)
+    ballot.points = {r["proposal"]: r["points"] for r in ballot.result}
+    ballot.mentions = {r["proposal"]: r["voters"] for r in ballot.result}
 
 
 DECIDE: dict[str, Decider] = {"ballot.open": _open, "ballot.cast": _cast, "ballot.close": _close}
-APPLY: dict[str, Applier] = {"ballot.opened": _opened, "ballot.cast": _cast_counted, "ballot.closed": _closed}
+APPLY: dict[str, Applier] = {
+    "ballot.opened": _opened,
+    "ballot.cast": _cast_counted,
+    "ballot.voted": _voted,
+    "ballot.closed": _closed,
+}
 
 
 def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
-    """Every ballot; per-village choices for staff on non-secret ones only."""
+    """Every ballot with its turnout and electorate; tallies of a secret one only once it is closed;
+    per-village choices for staff on nominal ones only."""
     rows = []
+    names = {v.kecamatan_code: v.kecamatan_name for v in record.villages.values()}
     for b in record.ballots.by_id.values():
+        hidden = b.secret and b.status == OPEN
         row: dict[str, Any] = {
             "ballot": b.id,
             "title": b.title,
@@ -195,9 +292,14 @@ def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
             "pagu": b.pagu,
             "opened_at": b.opened_at,
             "closed_at": b.closed_at,
-            "turnout": len(b.votes),
-            "voters": sorted(b.votes),  # who voted is public, even on a secret ballot
-            "tallies": [{"proposal": o, "points": b.points[o], "voters": b.mentions[o]} for o in b.options],
+            "turnout": len(b.roll),
+            "voters": sorted(b.roll),  # who voted is public, even on a secret ballot
+            "electorate": {"kind": b.electorate["kind"], "kecamatan": list(b.electorate["kecamatan"]),
+                           "kecamatan_names": [names[k] for k in b.electorate["kecamatan"] if k in names],
+                           "size": len(b.electorate["villages"])},
+            "not_voted": [v for v in b.electorate["villages"] if v not in b.roll],
+            "tallies": None if hidden else [
+                {"proposal": o, "points": b.points[o], "voters": b.mentions[o]} for o in b.options],
             "result": None if b.result is None else [dict(r) for r in b.result],
         }
         if audience.staff and not b.secret:
@@ -207,8 +309,9 @@ def view(record: Record, audience: Audience) -> list[dict[str, Any]]:
 
 
 def my_votes(record: Record, audience: Audience) -> dict[str, list[str]]:
-    """A village's own choice on each ballot it voted in; empty for any other audience.
+    """A village's own choice on each nominal ballot it voted in; empty for any other audience.
 
+    A secret ballot's choice is known to the village's page alone (the hub keeps no link).
     Kept apart from ``view`` so every village gets the same ballots push and only its own
     votes in a push of its own.
     """

@@ -29,6 +29,7 @@ SUMBER_DANA = {
 }
 SCALES = ("desa", "kecamatan", "kabupaten", "provinsi", "pusat")
 METHODS = ("approval", "borda")
+ELECTORATES = ("all", "present", "interactive", "kecamatan")  # who may vote, fixed when a ballot opens
 DEFAULT_FLOOR_SECONDS = 180
 
 _CODE = Text(20)  # village codes: "35.10.13.2007"
@@ -82,6 +83,8 @@ SCHEMAS: Mapping[str, Obj] = {
             "allow_change": opt(Flag(), True),
             "secret": opt(Flag(), False),
             "pagu": opt(_RUPIAH),
+            "electorate": opt(Choice(frozenset(ELECTORATES)), "all"),
+            "kecamatan": opt(ListOf(Text(8), 1, 100, unique=True)),  # codes, for electorate "kecamatan"
         },
         "ballot.cast": {"ballot": Field(_ID), "choice": Field(ListOf(_ID, 1, 100, unique=True))},
         "ballot.close": {"ballot": Field(_ID)},

@@ -57,3 +57,9 @@ class AlreadySupported(Conflict):
 
 class InteractiveLimit(Conflict):
     code = "interactive_limit"
+
+
+class NotEligible(Forbidden):
+    """The village is not in the ballot's electorate."""
+
+    code = "not_eligible"

@@ -34,3 +34,28 @@ class RecordedEvent:
     key: str | None
     prev_hash: str
     hash: str = field(default="")
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A ballot paper in a secret ballot's box: a choice with no village, no time, no order.
+
+    ``token`` is random, so the box sorted by token says nothing of who dropped what, or when.
+    Papers are stored beside the log, never in it.
+    """
+
+    ballot: str
+    token: str
+    choice: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """A secret vote's receipt as the store keeps it: the SHA-256 of the code only its voter saw.
+
+    Kept in a set of its own, apart from the papers, so that a receipt proves a vote was dropped
+    and counted, and never which choice it was (not even to someone holding the store).
+    """
+
+    ballot: str
+    digest: str

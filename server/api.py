@@ -8,7 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from rooms.actors import Kind
+from rooms.ballot import box_digest
 from rooms.errors import DomainError, Forbidden, Invalid
+from rooms.events import RecordedEvent
 from rooms.log.chain import to_json, verify
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
@@ -115,12 +117,27 @@ async def event_log(request: web.Request) -> web.Response:
     await request.app[SESSIONS].get(sid)  # 404 for an unknown session
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)
+    boxes, bad_boxes = await _closed_boxes(request, sid, records)
     return web.json_response({
         "session": sid,
-        "verification": {"ok": check.ok, "count": check.count, "head": check.head,
-                         "first_bad": check.first_bad, "reason": check.reason},
+        "verification": {"ok": check.ok and not bad_boxes, "count": check.count, "head": check.head,
+                         "first_bad": check.first_bad, "reason": check.reason, "bad_boxes": bad_boxes},
         "events": [to_json(r) for r in records],
+        "boxes": boxes,
     })
+
+
+async def _closed_boxes(request: web.Request, sid: str, records: list[RecordedEvent]
+                        ) -> tuple[dict[str, list[list[Any]]], list[str]]:
+    """Closed secret ballots' papers (sorted: no village, no order), and those not matching the
+    digest their close committed to the chain. An open ballot's box stays shut: it would show tallies."""
+    committed = {r.data["ballot"]: r.data["box"] for r in records if r.type == "ballot.closed" and "box" in r.data}
+    boxes: dict[str, list[list[Any]]] = {}
+    for ballot in committed:
+        boxes[ballot] = [[p.token, list(p.choice)] for p in await request.app[SESSIONS].log.box(sid, ballot)]
+    bad = [b for b, seal in committed.items()
+           if seal != {"papers": len(boxes[b]), "digest": box_digest((t, c) for t, c in boxes[b])}]
+    return boxes, bad
 
 
 def routes() -> list[web.RouteDef]:

@@ -18,7 +18,7 @@ from rooms import agenda, attendance, ballot, proposal, session
 from rooms import record as rooms_record
 from rooms.actors import Actor, Kind, Role
 from rooms.commands import Command
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent
 from rooms.facts import Audience
 from rooms.record import Record
 from rooms.roster import Village
@@ -71,6 +71,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     "support.given": frozenset({"board"}),
     **dict.fromkeys(("ballot.opened", "ballot.closed"), frozenset({"ballots"})),
     "ballot.cast": frozenset({"ballots", "mine"}),
+    "ballot.voted": frozenset({"ballots"}),
     **dict.fromkeys(("hand.raised", "hand.lowered", "queue.moved", "queue.removed"), frozenset({"queue"})),
     "floor.granted": frozenset({"floor", "queue"}),
     "floor.ended": frozenset({"floor", "speaking"}),
@@ -103,8 +104,11 @@ class Assembly:
         permissions.require(cmd.name, permissions.grantee(actor, self.role_of(actor)))
         session.require_stage(record, cmd.name)
         rooms_decider = rooms_record.DECIDE.get(cmd.name)
+        args = cmd.args
+        if cmd.name == "ballot.open":  # who is interactive lives on the desk, not in the record
+            args = {**args, "interactive": sorted(self._desk.stage.interactive)}
         if rooms_decider is not None:
-            facts = rooms_decider(record, cmd.args, actor, now)
+            facts = rooms_decider(record, args, actor, now)
         else:
             facts = moderation_desk.DECIDE[cmd.name](self._desk, record, cmd.args, actor, now)
         if cmd.name == "session.close":
@@ -124,6 +128,22 @@ class Assembly:
         self.version = event.seq
         if event.key is not None:
             self._keys[(event.actor, event.key)] = event.seq
+
+    def drop(self, paper: Paper) -> None:
+        """Fold a secret ballot's paper (stored beside the log, not in it)."""
+        ballot.drop(self._record, paper)
+
+    def short_boxes(self) -> list[str]:
+        """Open secret ballots whose box lags their roll: the shell refills them from the store."""
+        return self._record.ballots.short_boxes()
+
+    def refill(self, ballot_id: str, papers: Iterable[Paper]) -> None:
+        self._record.ballots.by_id[ballot_id].refill(papers)
+
+    def ballot_status(self, ballot_id: str) -> str | None:
+        """"open" or "closed" for a secret ballot; None for any other id."""
+        found = self._record.ballots.by_id.get(ballot_id)
+        return found.status if found is not None and found.secret else None
 
     def applied_key(self, actor_id: str, key: str) -> int | None:
         return self._keys.get((actor_id, key))

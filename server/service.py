@@ -8,19 +8,26 @@ push — before its append returned. Deciding in turn means folding each command
 events before the append completes; if the append then fails, the cached state is
 thrown away and rebuilt from the log, and the batch is decided again (a version
 conflict: another node wrote first) or refused (the store failed).
+
+A secret vote's choice leaves the decision as a ``ballot.boxed`` fact: here it becomes a
+paper under a random token, and the voter gets a random receipt (in its ack only) whose digest is
+kept as a stub apart from the paper. Paper and stub go in the same append as the roll event, so
+the vote is acknowledged once all are durable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rooms.actors import Actor
+from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import Command
 from rooms.errors import DomainError, NotFound
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
 
@@ -35,12 +42,20 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A command's outcome: the log version that holds it, and a secret vote's receipt."""
+
+    version: int
+    receipt: str | None = None
+
+
 @dataclass(slots=True)
 class _Pending:
     cmd: Command
     actor: Actor
     now: float
-    done: asyncio.Future[int]
+    done: asyncio.Future[Done]
 
 
 @dataclass(slots=True)
@@ -49,10 +64,10 @@ class _Queue:
     draining: asyncio.Task[None] | None = None
 
 
-_Decided = tuple[_Pending, int | DomainError]  # a command and its outcome: its version or its refusal
+_Decided = tuple[_Pending, Done | DomainError]  # a command and its outcome: its version or its refusal
 
 
-def _settle(item: _Pending, outcome: int | DomainError) -> None:
+def _settle(item: _Pending, outcome: Done | DomainError) -> None:
     if item.done.done():  # the caller went away; its command stands all the same
         return
     if isinstance(outcome, DomainError):
@@ -61,10 +76,31 @@ def _settle(item: _Pending, outcome: int | DomainError) -> None:
         item.done.set_result(outcome)
 
 
-def _provisional(assembly: Assembly, events: Sequence[Event]) -> None:
-    """Fold events ahead of their append, so the next command in the batch sees them."""
-    for e in events:
-        assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
+@dataclass(slots=True)
+class _Staged:
+    """What a batch appends: events to the log, papers to the boxes, stubs apart."""
+
+    events: list[Event] = field(default_factory=list)
+    papers: list[Paper] = field(default_factory=list)
+    stubs: list[Stub] = field(default_factory=list)
+
+    def add(self, assembly: Assembly, events: Sequence[Event]) -> str | None:
+        """Stage one command's events, folded ahead of the append; returns a secret vote's receipt.
+
+        A paper's token and its receipt are drawn apart, so a receipt (even with the whole store)
+        leads to no choice."""
+        receipt = None
+        for e in events:
+            if e.type != BOXED:
+                assembly.apply(RecordedEvent(assembly.version + 1, e.type, e.data, e.actor, e.at, e.key, ""))
+                self.events.append(e)
+                continue
+            paper = Paper(e.data["ballot"], secrets.token_hex(32), tuple(e.data["choice"]))
+            receipt = f"{paper.ballot}.{secrets.token_urlsafe(15)}"
+            assembly.drop(paper)
+            self.papers.append(paper)
+            self.stubs.append(Stub(paper.ballot, receipt_digest(receipt)))
+        return receipt
 
 
 class Sessions:
@@ -98,6 +134,8 @@ class Sessions:
 
     async def _catch_up(self, assembly: Assembly) -> None:
         self._fold(assembly, await self.log.read(assembly.session_id, after=assembly.version))
+        for ballot in assembly.short_boxes():  # read after the log: the box holds at least its roll's papers
+            assembly.refill(ballot, await self.log.box(assembly.session_id, ballot))
 
     async def _rebuild(self, session_id: str) -> Assembly:
         assembly = Assembly(session_id)
@@ -131,9 +169,13 @@ class Sessions:
 
     async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:
         """Apply one command; returns the log version that holds it (also for a retried key)."""
+        return (await self.run(session_id, cmd, actor, now)).version
+
+    async def run(self, session_id: str, cmd: Command, actor: Actor, now: float) -> Done:
+        """Apply one command; its version and, for a secret vote, the receipt (a retry gets none)."""
         await self.get(session_id, fresh=False)  # NotFound before queueing
         queue = self._queues.setdefault(session_id, _Queue())
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
         queue.waiting.append(_Pending(cmd, actor, now, done))
         if queue.draining is None:
             queue.draining = asyncio.create_task(self._drain(session_id, queue))
@@ -155,7 +197,9 @@ class Sessions:
                 base = assembly.version
                 staged, decided = self._decide_in_turn(assembly, batch)
                 try:
-                    records = await self.log.append(session_id, staged, expected_version=base) if staged else []
+                    records = (await self.log.append(session_id, staged.events, expected_version=base,
+                                                     papers=staged.papers, stubs=staged.stubs)
+                               if staged.events else [])
                 except VersionConflict:  # another node wrote first: start again from the log
                     self._cache.pop(session_id, None)
                     continue
@@ -172,14 +216,15 @@ class Sessions:
             _settle(item, refusal)
 
     @staticmethod
-    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[list[Event], list[_Decided]]:
-        staged: list[Event] = []
+    def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[_Staged, list[_Decided]]:
+        """Decide each command against the state the previous ones leave (folded ahead of the append)."""
+        staged = _Staged()
         decided: list[_Decided] = []
         for item in batch:
             key = item.cmd.key
             earlier = assembly.applied_key(item.actor.id, key) if key is not None else None
             if earlier is not None:
-                decided.append((item, earlier))
+                decided.append((item, Done(earlier)))
                 continue
             try:
                 events = assembly.decide(item.cmd, item.actor, item.now)
@@ -190,10 +235,18 @@ class Sessions:
                 log.exception("decide failed: %s", item.cmd.name)
                 decided.append((item, DomainError("Kesalahan internal", "internal")))
                 continue
-            _provisional(assembly, events)
-            staged.extend(events)
-            decided.append((item, assembly.version))
+            receipt = staged.add(assembly, events)
+            decided.append((item, Done(assembly.version, receipt)))
         return staged, decided
+
+    async def check_receipt(self, session_id: str, receipt: str) -> str | None:
+        """"closed" or "open" (the ballot's state) when the receipt's stub is kept, else None."""
+        ballot_id = receipt.partition(".")[0]
+        assembly = await self.get(session_id)
+        status = assembly.ballot_status(ballot_id)
+        if status is None:
+            return None
+        return status if await self.log.has_stub(session_id, ballot_id, receipt_digest(receipt)) else None
 
     async def ids(self) -> list[str]:
         return await self.log.sessions()

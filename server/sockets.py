@@ -179,10 +179,11 @@ class Channel:
                 raise Invalid("Perintah membawa tepat satu objek data")
             cmd = parse_command(event, args[0])
             require_unrevoked(await self.sessions.get(conn.session, fresh=False), conn.credential)
-            version = await self.sessions.execute(conn.session, cmd, conn.actor, time.time())
+            done = await self.sessions.run(conn.session, cmd, conn.actor, time.time())
         except DomainError as err:
             return _fail(err)
         except Exception:  # never crash the hub on one command; the log says what happened
             log.exception("command %s failed", event)
             return _fail(DomainError("Kesalahan internal", "internal"))
-        return {"ok": True, "version": version}
+        # a secret vote's receipt goes to its voter alone, here, and is kept nowhere in clear
+        return {"ok": True, "version": done.version, **({"receipt": done.receipt} if done.receipt else {})}

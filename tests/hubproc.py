@@ -102,13 +102,13 @@ async def call_ok(client: socketio.AsyncClient, name: str, **payload: Any) -> di
     return reply
 
 
-async def open_ballot(url: str, session: str, proposers: list[str], secret: str = SECRET,
+async def open_ballot(url: str, session: str, proposers: list[str], key: str = SECRET,
                       **ballot: Any) -> tuple[str, list[str]]:
     """Start the session, have each proposer submit one usulan, accept them all, open a ballot."""
-    chair = await connect(url, session, Kind.CHAIR, "chair", secret)
+    chair = await connect(url, session, Kind.CHAIR, "chair", key)
     await call_ok(chair, "session.start")
     for code in proposers:
-        village = await connect(url, session, Kind.VILLAGE, code, secret)
+        village = await connect(url, session, Kind.VILLAGE, code, key)
         await call_ok(village, "proposal.submit", **dict(PROPOSAL, title=f"Usulan {code}"))
         await village.disconnect()
     board = (await chair.call("sync", {}, timeout=10))["models"]["board"]

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from rooms.commands import BIDANG, METHODS, SCALES, SUMBER_DANA
+from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
 from server.keys import SESSIONS
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
@@ -28,7 +28,8 @@ _VENDOR_FILES = frozenset({"socket.io.esm.min.js", "socket.io.esm.min.js.map"})
 ROLES = ("chair", "moderator", "village")  # /s/{session}/{role}; the public page is /s/{session}
 _YEAR = 365 * 24 * 3600
 # The enums the forms offer, as the domain defines them; their labels come from the catalogs.
-_CHOICES = {"bidang": list(BIDANG), "sumber_dana": list(SUMBER_DANA), "scales": list(SCALES), "methods": list(METHODS)}
+_CHOICES = {"bidang": list(BIDANG), "sumber_dana": list(SUMBER_DANA), "scales": list(SCALES), "methods": list(METHODS),
+            "electorates": list(ELECTORATES)}
 
 # Pages load scripts, styles and media from the hub only; nothing inline runs.
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -95,6 +96,25 @@ async def role(request: web.Request) -> web.Response:
     return await _role_page(request, request.match_info["role"])
 
 
+_MAX_RECEIPT = 80
+
+
+async def receipt(request: web.Request) -> web.Response:
+    """A voter checks its secret-ballot receipt: counted or not, never which choice (the hub cannot tell).
+
+    The code comes in a POST body, so it stays out of URLs, history and access logs."""
+    sid = request.match_info["session"]
+    model = await _session_model(request, sid)
+    if model is None:
+        return _render(request, "not_found.html", {"session_id": sid}, status=404)
+    outcome = None
+    if request.method == "POST":
+        code = str((await request.post()).get("code", "")).strip()
+        status = await request.app[SESSIONS].check_receipt(sid, code) if 0 < len(code) <= _MAX_RECEIPT else None
+        outcome = {"closed": "counted", "open": "in_box"}.get(status or "", "unknown")
+    return _render(request, "receipt.html", {"session": model, "outcome": outcome})
+
+
 async def vendor(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = VENDOR / name
@@ -108,6 +128,8 @@ def routes() -> list[web.RouteDef | web.StaticDef]:
         web.get("/", landing),
         web.get("/s/{session}", public),
         web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", role),
+        web.get("/s/{session}/receipt", receipt),
+        web.post("/s/{session}/receipt", receipt),
         web.get("/vendor/socket.io/{name}", vendor),
         web.static("/static", STATIC),
     ]

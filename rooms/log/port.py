@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from rooms.errors import DomainError
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 
 
 class VersionConflict(DomainError):
@@ -31,12 +31,22 @@ class EventLog(Protocol):
     """Append-only, hash-chained logs, one per session. Every adapter passes tests/log's contract suite."""
 
     async def append(
-        self, session_id: str, events: Sequence[Event], expected_version: int
+        self, session_id: str, events: Sequence[Event], expected_version: int,
+        papers: Sequence[Paper] = (), stubs: Sequence[Stub] = (),
     ) -> list[RecordedEvent]:
-        """Durably append ``events`` as one unit (all or none) and return them sealed.
+        """Durably append ``events``, drop ``papers`` in their ballots' boxes and keep ``stubs`` apart
+        from them, as one unit (all or none), and return the events sealed.
 
         Raises :class:`VersionConflict` when the log's version is not ``expected_version``.
         """
+        ...
+
+    async def box(self, session_id: str, ballot: str) -> list[Paper]:
+        """A secret ballot's papers, sorted by token (the order they came in is not kept)."""
+        ...
+
+    async def has_stub(self, session_id: str, ballot: str, digest: str) -> bool:
+        """Whether a receipt with this digest was given on the ballot."""
         ...
 
     async def read(self, session_id: str, after: int = 0) -> list[RecordedEvent]:

@@ -4,6 +4,11 @@ Key layout:
 
 - ``{prefix}:log:{session_id}`` — LIST of records, one canonical-JSON string per event (see
   :func:`rooms.log.chain.to_json`); list index = seq - 1.
+- ``{prefix}:box:{session_id}:{ballot}`` — SET of a secret ballot's papers, each the canonical JSON
+  ``[token, choice]``: no village, and a set keeps no order of arrival. Dropped by the same script
+  as the roll events, so the two are one unit.
+- ``{prefix}:stubs:{session_id}:{ballot}`` — SET of the digests of the receipts given on the
+  ballot, in the same script, with nothing that links one to its paper.
 - ``{prefix}:sessions`` — ZSET of session ids scored by the server time (µs) of their first append,
   so :meth:`RedisLog.sessions` lists them oldest first.
 
@@ -33,27 +38,32 @@ from typing import Final, cast
 
 import redis.asyncio as aioredis
 
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.chain import GENESIS, canonical, from_json, seal_all, to_json
 from rooms.log.port import EventLog, LogClosed, VersionConflict
 
-# KEYS[1] the session's log, KEYS[2] the sessions ZSET.
-# ARGV[1] expected version, ARGV[2] head hash sealed onto, ARGV[3] session id, ARGV[4..] records.
+# KEYS[1] the session's log, KEYS[2] the sessions ZSET, KEYS[3..] the set of each paper and stub.
+# ARGV[1] expected version, ARGV[2] head hash sealed onto, ARGV[3] session id, ARGV[4] the number r
+# of records, ARGV[5..4+r] records, ARGV[5+r..] papers and stubs (one per set key).
 # Returns {1, new length} or {0, actual length}.
 _APPEND: Final = """
 local n = redis.call('LLEN', KEYS[1])
 if n ~= tonumber(ARGV[1]) then return {0, n} end
 if n > 0 and cjson.decode(redis.call('LINDEX', KEYS[1], -1))['hash'] ~= ARGV[2] then return {0, n} end
-if #ARGV > 3 then
+local r = tonumber(ARGV[4])
+if r > 0 then
   if n == 0 then
     local t = redis.call('TIME')
     redis.call('ZADD', KEYS[2], 'NX', t[1] .. string.format('%06d', tonumber(t[2])), ARGV[3])
   end
-  for i = 4, #ARGV, 1000 do  -- unpack() is bounded by Lua's stack
-    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  for i = 5, 4 + r, 1000 do  -- unpack() is bounded by Lua's stack
+    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 4 + r)))
   end
 end
-return {1, n + #ARGV - 3}
+for k = 3, #KEYS do
+  redis.call('SADD', KEYS[k], ARGV[2 + r + k])
+end
+return {1, n + r}
 """
 
 
@@ -88,8 +98,15 @@ class RedisLog(EventLog):
             length, last = cast(tuple[int, str | None], tuple(await pipe.execute()))
         return (length, _decode(last).hash if last is not None else GENESIS)
 
+    def _box_key(self, session_id: str, ballot: str) -> str:
+        return f"{self._prefix}:box:{session_id}:{ballot}"
+
+    def _stubs_key(self, session_id: str, ballot: str) -> str:
+        return f"{self._prefix}:stubs:{session_id}:{ballot}"
+
     async def append(
-        self, session_id: str, events: Sequence[Event], expected_version: int
+        self, session_id: str, events: Sequence[Event], expected_version: int,
+        papers: Sequence[Paper] = (), stubs: Sequence[Stub] = (),
     ) -> list[RecordedEvent]:
         self._check_open()
         version, head = await self._head(session_id, expected_version)
@@ -98,8 +115,11 @@ class RedisLog(EventLog):
             raise VersionConflict(session_id, expected_version, version)
         records = seal_all(events, version, head)
         ok, length = await self._append(
-            keys=[self._log_key(session_id), f"{self._prefix}:sessions"],
-            args=[expected_version, head, session_id, *(canonical(to_json(r)) for r in records)],
+            keys=[self._log_key(session_id), f"{self._prefix}:sessions",
+                  *(self._box_key(session_id, p.ballot) for p in papers),
+                  *(self._stubs_key(session_id, s.ballot) for s in stubs)],
+            args=[expected_version, head, session_id, len(records), *(canonical(to_json(r)) for r in records),
+                  *(canonical([p.token, list(p.choice)]) for p in papers), *(s.digest for s in stubs)],
         )
         if not ok:
             self._heads.pop(session_id, None)
@@ -112,6 +132,16 @@ class RedisLog(EventLog):
         self._check_open()
         raws = await self._redis.lrange(self._log_key(session_id), max(after, 0), -1)
         return [_decode(cast(str, raw)) for raw in raws]
+
+    async def box(self, session_id: str, ballot: str) -> list[Paper]:
+        self._check_open()
+        members = await self._redis.smembers(self._box_key(session_id, ballot))
+        pairs = sorted(json.loads(m) for m in members)
+        return [Paper(ballot, token, tuple(choice)) for token, choice in pairs]
+
+    async def has_stub(self, session_id: str, ballot: str, digest: str) -> bool:
+        self._check_open()
+        return bool(await self._redis.sismember(self._stubs_key(session_id, ballot), digest))
 
     async def version(self, session_id: str) -> int:
         self._check_open()

@@ -12,6 +12,11 @@ concurrent appenders on distinct sessions (NORMAL: 11,000-14,000, i.e. no gain a
 above the 5,000 needed. ``NORMAL`` (no fsync per commit: survives a crashed process, may lose the
 last commits on power loss) stays selectable for slow disks, where one appender alone is ~2x faster.
 
+Secret ballots' papers go to the ``box`` table in the same transaction as their roll events, and
+the receipts' digests to ``stubs``. Their keys are random values and they have no rowid, so a
+table's order is the keys' order, not the order of arrival; no column names a village, and nothing
+links a stub to its paper.
+
 Several processes may open the same file: the busy timeout makes writers wait for each other.
 """
 
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from rooms.errors import DomainError
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.chain import GENESIS, canonical, seal_all
 from rooms.log.port import EventLog, LogClosed, VersionConflict
 
@@ -56,6 +61,19 @@ CREATE TABLE IF NOT EXISTS events (
     hash       TEXT    NOT NULL,
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS box (
+    session_id TEXT NOT NULL,
+    ballot     TEXT NOT NULL,
+    token      TEXT NOT NULL,      -- random
+    choice     TEXT NOT NULL,      -- canonical JSON list
+    PRIMARY KEY (session_id, ballot, token)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stubs (
+    session_id TEXT NOT NULL,
+    ballot     TEXT NOT NULL,
+    digest     TEXT NOT NULL,      -- SHA-256 of a voter's receipt; nothing links it to a paper
+    PRIMARY KEY (session_id, ballot, digest)
+) WITHOUT ROWID;
 """
 
 _COLUMNS: Final = "seq, type, data, actor, at, key, prev_hash, hash"
@@ -65,6 +83,8 @@ _COLUMNS: Final = "seq, type, data, actor, at, key, prev_hash, hash"
 class _Append:
     session_id: str
     events: Sequence[Event]
+    papers: Sequence[Paper]
+    stubs: Sequence[Stub]
     expected: int
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[list[RecordedEvent]]
@@ -145,6 +165,8 @@ class _Writer(threading.Thread):
         outcomes: list[_Outcome] = []
         heads: dict[str, tuple[int, str]] = {}  # this group's own appends, not yet visible to _head
         rows: list[tuple[Any, ...]] = []
+        papers: list[tuple[str, str, str, str]] = []
+        stubs: list[tuple[str, str, str]] = []
         new_sessions: list[tuple[str]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -167,9 +189,14 @@ class _Writer(threading.Thread):
                      r.prev_hash, r.hash)
                     for r in records
                 )
+                papers.extend((job.session_id, p.ballot, p.token, canonical(list(p.choice)).decode())
+                              for p in job.papers)
+                stubs.extend((job.session_id, s.ballot, s.digest) for s in job.stubs)
                 outcomes.append(records)
             conn.executemany("INSERT OR IGNORE INTO sessions (id) VALUES (?)", new_sessions)
             conn.executemany(f"INSERT INTO events (session_id, {_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany("INSERT INTO box (session_id, ballot, token, choice) VALUES (?,?,?,?)", papers)
+            conn.executemany("INSERT INTO stubs (session_id, ballot, digest) VALUES (?,?,?)", stubs)
             conn.execute("COMMIT")
         except BaseException as exc:  # the whole group failed to commit: nothing of it was written
             if conn.in_transaction:
@@ -209,12 +236,14 @@ class SqliteLog(EventLog):
             raise LogClosed(f"log {self._path} is closed")
 
     async def append(
-        self, session_id: str, events: Sequence[Event], expected_version: int
+        self, session_id: str, events: Sequence[Event], expected_version: int,
+        papers: Sequence[Paper] = (), stubs: Sequence[Stub] = (),
     ) -> list[RecordedEvent]:
         self._check_open()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[RecordedEvent]] = loop.create_future()
-        self._writer.jobs.put(_Append(session_id, tuple(events), expected_version, loop, future))
+        job = _Append(session_id, tuple(events), tuple(papers), tuple(stubs), expected_version, loop, future)
+        self._writer.jobs.put(job)
         return await future
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -230,6 +259,18 @@ class SqliteLog(EventLog):
             f"SELECT {_COLUMNS} FROM events WHERE session_id = ? AND seq > ? ORDER BY seq", session_id, after
         )
         return [_record(row) for row in rows]
+
+    async def box(self, session_id: str, ballot: str) -> list[Paper]:
+        rows = await self._fetch(
+            "SELECT token, choice FROM box WHERE session_id = ? AND ballot = ? ORDER BY token", session_id, ballot
+        )
+        return [Paper(ballot, token, tuple(json.loads(choice))) for token, choice in rows]
+
+    async def has_stub(self, session_id: str, ballot: str, digest: str) -> bool:
+        rows = await self._fetch(
+            "SELECT 1 FROM stubs WHERE session_id = ? AND ballot = ? AND digest = ?", session_id, ballot, digest
+        )
+        return bool(rows)
 
     async def version(self, session_id: str) -> int:
         rows = await self._fetch("SELECT MAX(seq) FROM events WHERE session_id = ?", session_id)

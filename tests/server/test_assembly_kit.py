@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from rooms.actors import Actor, Kind
+from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
 from rooms.errors import DomainError
-from rooms.events import Event, RecordedEvent
+from rooms.events import Event, Paper, RecordedEvent
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
 from server.assembly import Assembly
@@ -76,6 +77,7 @@ class Hub:
     ) -> None:
         self.assembly = Assembly("musrenbang-2020")
         self.log: list[RecordedEvent] = []
+        self.papers: list[Paper] = []  # secret ballots' boxes, kept beside the log as a store does
         self.now = 1_579_590_000.0  # 21 January 2020, morning
         picked = pick_interactive(villages, VENUE) if interactive is None else interactive
         self.record(create_session("Musrenbang RKPD 2021", villages, VENUE, picked, ADMIN, self.now))
@@ -92,7 +94,14 @@ class Hub:
     def do(self, actor: Actor, name: str, **payload: Any) -> list[RecordedEvent]:
         events = self.assembly.decide(parse_command(name, payload), actor, self.now + 1)
         self.now += 1  # time moves on with each accepted command
-        return self.record(events)
+        records = self.record([e for e in events if e.type != BOXED])
+        for e in events:
+            if e.type == BOXED:
+                token = receipt_digest(f"paper-{len(self.papers)}")  # any distinct random-looking key
+                paper = Paper(e.data["ballot"], token, tuple(e.data["choice"]))
+                self.assembly.drop(paper)
+                self.papers.append(paper)
+        return records
 
     def refused(self, actor: Actor, name: str, **payload: Any) -> DomainError:
         """The command is refused and nothing changes; returns the error."""
@@ -112,6 +121,8 @@ class Hub:
         fresh = Assembly(self.assembly.session_id)
         for r in self.log:
             fresh.apply(r)
+        for bid in fresh.short_boxes():
+            fresh.refill(bid, [p for p in self.papers if p.ballot == bid])
         return fresh
 
     def accepted(self, *submitters: Actor, **changes: Any) -> list[str]:

@@ -78,3 +78,35 @@ async def test_two_nodes_one_session(tmp_path: Path) -> None:
         if keys:
             await r.delete(*keys)
         await r.aclose()
+
+
+@pytest.mark.slow
+async def test_a_secret_ballot_counted_on_the_other_node_holds_every_paper(tmp_path: Path) -> None:
+    """Votes go through both nodes; the node that closes the ballot counts the papers the other dropped."""
+    prefix = f"mhtest-{secrets.token_hex(4)}"
+    extra = ("--redis-url", REDIS_URL, "--redis-prefix", prefix)
+    a = await HubProcess(tmp_path / "a", *extra).start()
+    b = await HubProcess(tmp_path / "b", *extra).start()
+    try:
+        sid, villages = await create_session(a.url, small_roster(), VENUE)
+        ballot, options = await open_ballot(a.url, sid, villages[:2], secret=True)
+        chair = await connect(b.url, sid, Kind.CHAIR, "chair")
+        await chair.call("sync", {})  # node B holds the session before the votes
+        voters = [await connect((a if i % 3 else b).url, sid, Kind.VILLAGE, code)
+                  for i, code in enumerate(villages[:12])]
+        acks = await asyncio.gather(*[v.call("ballot.cast", {"ballot": ballot, "choice": [options[i % 2]]})
+                                      for i, v in enumerate(voters)])
+        assert all(x["ok"] and x["receipt"] for x in acks), acks
+        assert (await chair.call("ballot.close", {"ballot": ballot}))["ok"]
+        row = next(r for r in (await chair.call("sync", {}))["models"]["ballots"] if r["ballot"] == ballot)
+        assert {t["proposal"]: t["points"] for t in row["tallies"]} == dict.fromkeys(options, 6)
+        for c in [chair, *voters]:
+            await c.disconnect()
+    finally:
+        a.stop()
+        b.stop()
+        r = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
+        if keys:
+            await r.delete(*keys)
+        await r.aclose()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from rooms.commands import BIDANG, METHODS, SCALES, SUMBER_DANA
+from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
 from tests.server.conftest import VENUE, small_roster, start_hub
@@ -23,8 +23,10 @@ FAMILIES = {
     "network": ("connected", "disconnected", "never"), "lang": LANGUAGES,
     "conn": ("connecting", "online", "offline", "missing", "refused"),
     "error": ("invalid", "unknown_command", "unauthorized", "forbidden", "not_found", "conflict", "already_voted",
+              "not_eligible",
               "already_supported", "interactive_limit", "session_closed", "session_not_live", "rate_limited",
               "version_conflict", "internal", "offline", "timeout", "unknown"),
+    "electorate": ELECTORATES, "ekind": ELECTORATES,
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),
     "proposal.field": ("title", "description", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",

@@ -5,7 +5,7 @@ import { clock, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
 import { connectPage, notify } from "./live.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
-import { ballotHeader, ballotStanding, floorView, proposalCard } from "./views.js";
+import { ballotHeader, ballotStanding, choicesView, floorView, notVoted, proposalCard } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
 
 const live = connectPage();
@@ -141,6 +141,19 @@ function renderBallotOptions() {
   }));
 }
 
+/** The roster's kecamatan as checkboxes, for an electorate "by kecamatan". */
+function renderKecamatan() {
+  const box = $("b-kecamatan");
+  const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+  const names = new Map(roster(live.models).map((v) => [v.kecamatan_code, v.kecamatan]));
+  patch(box, [...names].map(([code, name]) => h("label", { class: "check-label", for: `kec-${code}` },
+    h("input", { type: "checkbox", id: `kec-${code}`, value: code, checked: checked.has(code) }), ` ${name}`)));
+}
+
+$("b-electorate").addEventListener("change", () => {
+  $("b-kecamatan-box").hidden = $("b-electorate").value !== "kecamatan";
+});
+
 $("b-method").addEventListener("change", () => {
   $("b-max").disabled = $("b-method").value === "borda"; // Borda ranks every option
 });
@@ -152,6 +165,9 @@ $("ballot-form").addEventListener("submit", async (e) => {
   if (!$("b-title").value.trim()) problems.push(t("validation.required", { field: t("ballotform.name") }));
   if (!$("b-method").value) problems.push(t("validation.required", { field: t("ballotform.method") }));
   if (options.length < 2) problems.push(t("ballotform.two_options"));
+  const electorate = $("b-electorate").value;
+  const kecamatan = [...$("b-kecamatan").querySelectorAll("input:checked")].map((i) => i.value);
+  if (electorate === "kecamatan" && !kecamatan.length) problems.push(t("ballotform.choose_kecamatan"));
   const pagu = $("b-pagu").value.replace(/[^\d]/g, "");
   patch($("ballot-errors"), problems.map((p) => h("li", {}, p)));
   if (problems.length) return;
@@ -159,8 +175,11 @@ $("ballot-form").addEventListener("submit", async (e) => {
                     allow_change: $("b-change").checked, secret: $("b-secret").checked };
   if ($("b-method").value === "approval" && $("b-max").value) payload.max_choices = Number($("b-max").value);
   if (pagu) payload.pagu = Number(pagu);
+  payload.electorate = electorate;
+  if (electorate === "kecamatan") payload.kecamatan = kecamatan;
   if (await live.act("ballot.open", payload, e.submitter)) {
     $("ballot-form").reset();
+    $("b-kecamatan-box").hidden = true;
     renderBallotOptions();
     notify(t("ballotform.opened"), "ok");
   }
@@ -176,7 +195,9 @@ function renderBallots() {
       ballotHeader(b),
       isOpen(b) ? h("div", { class: "actions" },
         command(t("ballot.close"), "ballot.close", () => ({ ballot: id }), { cls: "danger", key: `close-${id}` })) : null,
-      ballotStanding(b, live.models));
+      isOpen(b) ? notVoted(b, live.models) : null,
+      ballotStanding(b, live.models),
+      choicesView(b, live.models));
   }));
 }
 
@@ -315,7 +336,8 @@ live.watch((changed) => {
     renderScreening();
     renderBallotOptions();
   }
-  if (any("ballots", "board")) renderBallots();
+  if (any("ballots", "board", "roster")) renderBallots();
+  if (any("roster")) renderKecamatan();
   if (any("roster", "floor")) renderRoster();
   if (any("roster")) renderVillageSelect();
   if (any("agenda")) renderAgenda();

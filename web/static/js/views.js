@@ -3,7 +3,7 @@
 import { serverNow } from "./clock.js";
 import { h, patch } from "./dom.js";
 import { minutes, number, rupiah, t } from "./i18n.js";
-import { agendaItems, byId, holderOf, idOf, proposals, tallies } from "./shape.js";
+import { agendaItems, byId, holderOf, idOf, proposals, roster, tallies } from "./shape.js";
 
 const ENDING_SECONDS = 30;
 
@@ -90,6 +90,8 @@ export function boardView(live, container, { filter = () => true, extras = () =>
 
 /** A ballot's standing: options by points, bars, and when closed the rank and the pagu's cut line. */
 export function ballotStanding(ballot, models) {
+  // a secret ballot's tallies come only with its close: until then there is nothing to stand on
+  if (ballot.tallies === null && !ballot.result) return h("p", { class: "tallies-hidden" }, t("ballot.hidden"));
   const board = byId(proposals(models), "proposal");
   const counts = tallies(ballot);
   const result = ballot.result ? new Map(ballot.result.map((r) => [idOf(r, "proposal"), r])) : null;
@@ -118,13 +120,41 @@ export function ballotStanding(ballot, models) {
   }));
 }
 
-/** A ballot's header: title, method, status, turnout, pagu. */
+/** A ballot's header: title, method, status, turnout, pagu; its kind (secret or open) and who may vote. */
 export function ballotHeader(ballot) {
+  const kind = ballot.secret ? "secret" : "nominal";
+  const electorate = ballot.electorate;
   return h("div", { class: "ballot-head" },
     h("h3", { class: "ballot-title" }, ballot.title),
     h("p", { class: "ballot-meta" },
       h("span", { class: `badge status-${ballot.status}` }, t(`bstatus.${ballot.status}`)), " ",
       t(`method.${ballot.method}`), " · ", t("ballot.turnout", { n: ballot.turnout ?? 0 }),
       ballot.pagu ? ` · ${t("ballot.pagu", { pagu: rupiah(ballot.pagu) })}` : "",
-      ballot.secret ? ` · ${t("ballot.secret")}` : ""));
+      ballot.secret ? ` · ${t("ballot.secret")}` : ""),
+    h("p", { class: `ballot-kind kind-${kind}`, dataset: { kind } }, t(`ballot.kind_${kind}`)),
+    electorate ? h("p", { class: "ballot-electorate", dataset: { electorate: electorate.kind } },
+      t(`electorate.${electorate.kind}`, { n: electorate.size }),
+      electorate.kecamatan_names?.length ? ` · ${electorate.kecamatan_names.join(", ")}` : "") : null);
+}
+
+/** Who chose what on a nominal ballot (staff get the choices; a secret ballot has none to show). */
+export function choicesView(ballot, models) {
+  const choices = Object.entries(ballot.choices ?? {});
+  if (!choices.length) return null;
+  const names = byId(roster(models), "village");
+  return h("details", { class: "ballot-choices", dataset: { ballot: idOf(ballot, "ballot") } },
+    h("summary", {}, t("ballot.choices", { n: choices.length })),
+    h("ul", { class: "choices-list" }, choices.map(([code, choice]) =>
+      h("li", { dataset: { village: code } }, `${names.get(code)?.name ?? code}: ${choice.join(", ")}`))));
+}
+
+/** The electorate's villages that have not voted yet, by name (for the moderator). */
+export function notVoted(ballot, models) {
+  const names = byId(roster(models), "village");
+  const waiting = ballot.not_voted ?? [];
+  if (!waiting.length) return h("p", { class: "not-voted-none" }, t("ballot.all_voted"));
+  return h("details", { class: "not-voted", open: true, dataset: { ballot: idOf(ballot, "ballot") } },
+    h("summary", {}, t("ballot.not_voted", { n: waiting.length })),
+    h("ul", { class: "not-voted-list" }, waiting.map((code) =>
+      h("li", { dataset: { village: code } }, names.get(code)?.name ?? code))));
 }

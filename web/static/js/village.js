@@ -1,6 +1,6 @@
 // The village hall: pre-join check, then the program, the speaker queue, ballots and proposals.
 import { $, h, patch, show } from "./dom.js";
-import { rupiah, t } from "./i18n.js";
+import { config, rupiah, t } from "./i18n.js";
 import { levelMeter, openCamera } from "./media.js";
 import { programLink } from "./relay.js";
 import { connectPage, describe, notify } from "./live.js";
@@ -148,17 +148,44 @@ function myVote(ballot) {
   return live.models.mine?.votes?.[id] ?? ballot.my_vote ?? null;
 }
 
+// A secret vote's receipt is shown to this page alone (the hub keeps it nowhere in clear): kept in
+// this browser so a reload still shows it.
+const receiptKey = (ballot) => `mh:receipt:${config.session}:${ballot}`;
+const secretReceipt = (ballot) => localStorage.getItem(receiptKey(ballot));
+
+/** Where this village stands on a ballot: voted (the roll is public), may vote, or outside the electorate. */
+function standing(ballot, vote) {
+  const me = myCode();
+  const voted = Boolean(vote) || Boolean(ballot.voters?.includes(me))
+    || Boolean(ballot.secret && secretReceipt(idOf(ballot, "ballot")));
+  const eligible = voted || !ballot.not_voted || ballot.not_voted.includes(me);
+  return { voted, eligible };
+}
+
+function receiptBox(code) {
+  return h("div", { class: "secret-receipt" },
+    h("p", { class: "receipt-code", dataset: { receipt: code } }, t("vote.receipt", { code })),
+    h("p", { class: "hint" }, t("vote.receipt_hint")),
+    h("a", { href: `/s/${encodeURIComponent(config.session)}/receipt`, class: "button", target: "_blank",
+      rel: "noopener" }, t("vote.verify")));
+}
+
 function voteForm(ballot, vote) {
   const id = idOf(ballot, "ballot");
   const borda = ballot.method === "borda";
   const board = byId(proposals(live.models), "proposal");
   const receipt = receipts.get(id);
-  const status = vote
+  const { voted, eligible } = standing(ballot, vote);
+  const code = ballot.secret ? secretReceipt(id) : null;
+  const status = voted
     ? h("p", { class: "vote-receipt", role: "status", dataset: { ballot: id } },
-        receipt ? t("vote.recorded_number", { n: receipt }) : t("vote.recorded"))
+        ballot.secret ? t("vote.recorded_secret")
+          : receipt ? t("vote.recorded_number", { n: receipt }) : t("vote.recorded"))
     : null;
-  if (!isOpen(ballot)) return h("div", {}, status);
-  if (vote && !ballot.allow_change) return h("div", {}, status, h("p", { class: "hint" }, t("vote.final")));
+  const kept = code ? receiptBox(code) : null;
+  if (!isOpen(ballot)) return h("div", {}, status, kept);
+  if (!eligible) return h("p", { class: "hint not-eligible", dataset: { ballot: id } }, t("vote.not_eligible"));
+  if (voted && !ballot.allow_change) return h("div", {}, status, kept, h("p", { class: "hint" }, t("vote.final")));
   const name = `vote-${id}`;
   const rows = ballot.options.map((option, i) => {
     const inputId = `${name}-${option}`;
@@ -207,6 +234,11 @@ async function castVote(ballot, form, button) {
   const ack = await live.act("ballot.cast", { ballot: id, choice }, button);
   if (!ack) return;
   receipts.set(id, ack.version);
+  if (ack.receipt) {
+    localStorage.setItem(receiptKey(id), ack.receipt);
+    renderBallots();
+    return notify(t("vote.recorded_secret"), "ok");
+  }
   // The hub does not push a village its own votes: they come with the snapshot and with this ack.
   const votes = { ...(live.models.mine?.votes ?? {}), [id]: choice };
   live.merge(ack.version, { mine: ack.models?.mine ?? { votes } });
@@ -224,7 +256,7 @@ function renderBallots() {
     const vote = myVote(b);
     // Tallies move with every village's vote; the form is rebuilt only when what it offers changes,
     // so a hall's half-made choice is not wiped by someone else's vote.
-    const signature = JSON.stringify([b.status, b.options, vote, receipts.get(id) ?? null]);
+    const signature = JSON.stringify([b.status, b.options, vote, receipts.get(id) ?? null, standing(b, vote)]);
     let box = ballotBoxes.get(id);
     if (!box) {
       box = { form: h("div"), standing: h("div"), head: h("div"), signature: null };
