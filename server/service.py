@@ -80,9 +80,15 @@ class Sessions:
         self._listeners.append(listener)
 
     def _notify(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
-        if records:
-            for listener in self._listeners:
+        """Tell every listener; one that fails is logged, because the records are durable all the same
+        and the acks must say so (a refusal would invite a retry of what is already in the log)."""
+        if not records:
+            return
+        for listener in self._listeners:
+            try:
                 listener(assembly, records)
+            except Exception:
+                log.exception("listener %r failed on session %s", listener, assembly.session_id)
 
     def cached(self, session_id: str) -> Assembly | None:
         return self._cache.get(session_id)
