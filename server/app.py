@@ -16,6 +16,7 @@ from rooms.log.sqlite import SqliteLog
 from server.api import _MAX_BODY, domain_errors, routes
 from server.config import Config
 from server.credentials import Signer
+from server.files import private_dir, private_file
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
 from server.push import Pusher
@@ -45,8 +46,7 @@ def open_log(config: Config) -> EventLog:
     """The one place choosing the store: Redis when REDIS_URL is set (several nodes), else SQLite."""
     if config.redis_url:
         return RedisLog(config.redis_url, prefix=config.redis_prefix)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteLog(config.data_dir / "hub.sqlite3")
+    return SqliteLog(private_file(private_dir(config.data_dir) / "hub.sqlite3"))
 
 
 def create_app(config: Config) -> web.Application:

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.files import write_private
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -43,10 +45,8 @@ def load_secret(data_dir: Path, given: str) -> str:
     path = data_dir / "secret.key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    write_private(path, value)
     return value
 
 
