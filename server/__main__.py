@@ -57,7 +57,8 @@ async def _demo(app: web.Application, config: Config) -> None:
 
 async def serve(config: Config) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, handle_signals=False)
+    # on_shutdown closes every connection; what a client still holds open then is not waited for long
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     if config.demo:
         await _demo(app, config)

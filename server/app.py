@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,6 +26,10 @@ from server.service import Sessions
 from server.signalling import Signalling
 from server.sockets import Channel
 from web import pages
+
+_log = logging.getLogger(__name__)
+
+_SHUTDOWN_GRACE = 5.0  # seconds for connections and peers to close on SIGTERM
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
 CHANNEL = web.AppKey("channel", Channel)
@@ -82,8 +88,18 @@ def create_app(config: Config) -> web.Application:
         await log.close()
 
     async def disconnect_all(app: web.Application) -> None:
-        for sid in list(app[CHANNEL].conns):
-            await sio.disconnect(sid)
+        """Close the peers first (an orderly DTLS close each, quick), then every connection, all at once
+        and within a bound: one after another they took about a second each, a big session minutes.
+        Then the transports no session holds (a refused connect, a page still connecting): left
+        open, each kept the server waiting for its whole ping timeout."""
+        await app[SIGNALLING].close()
+        closing = asyncio.gather(*(sio.disconnect(sid) for sid in list(app[CHANNEL].conns)), return_exceptions=True)
+        try:
+            await asyncio.wait_for(closing, _SHUTDOWN_GRACE)
+        except TimeoutError:
+            _log.warning("connections still closing after %s s; stopping anyway", _SHUTDOWN_GRACE)
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
 
     app.cleanup_ctx.append(record)
     app.on_shutdown.append(disconnect_all)
