@@ -48,7 +48,7 @@ async def _audience(request: web.Request, session_id: str) -> str:
     cred = _credential(request)
     if cred is None or cred.session != session_id:
         return "public"
-    require_unrevoked(await request.app[SESSIONS].get(session_id), cred.id)
+    require_unrevoked(await request.app[SESSIONS].get(session_id), cred)
     if cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR):
         return "staff"
     return f"village:{cred.actor.id}" if cred.actor.kind is Kind.VILLAGE else "public"
@@ -112,7 +112,9 @@ async def event_log(request: web.Request) -> web.Response:
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
     if not staff:
         raise Forbidden("Log peristiwa hanya untuk pimpinan, moderator dan operator")
-    await request.app[SESSIONS].get(sid)  # 404 for an unknown session
+    assembly = await request.app[SESSIONS].get(sid)  # 404 for an unknown session
+    if cred is not None and cred.actor.kind is not Kind.ADMIN:
+        require_unrevoked(assembly, cred)
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)
     return web.json_response({

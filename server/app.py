@@ -58,7 +58,7 @@ def open_log(config: Config) -> EventLog:
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
     app[CONFIG] = config
-    app[SIGNER] = Signer(config.secret)
+    app[SIGNER] = Signer(config.secret, ttl=config.credential_days * 24 * 3600)
     app[METRICS] = Metrics()
     manager = (socketio.AsyncRedisManager(config.redis_url, channel=f"{config.redis_prefix}:socketio")
                if config.redis_url else None)

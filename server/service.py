@@ -23,6 +23,7 @@ from rooms.errors import DomainError, NotFound
 from rooms.events import Event, RecordedEvent
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
+from server.credentials import Credential, require_unrevoked
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class _Pending:
     cmd: Command
     actor: Actor
     now: float
+    credential: Credential | None
     done: asyncio.Future[int]
 
 
@@ -135,12 +137,17 @@ class Sessions:
             self._fold(assembly, records)
         return assembly
 
-    async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:
-        """Apply one command; returns the log version that holds it (also for a retried key)."""
+    async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float,
+                      credential: Credential | None = None) -> int:
+        """Apply one command; returns the log version that holds it (also for a retried key).
+
+        The credential is checked against the state the command is decided on: a revocation
+        another node appended first makes this append conflict, and the retry sees it.
+        """
         await self.get(session_id, fresh=False)  # NotFound before queueing
         queue = self._queues.setdefault(session_id, _Queue())
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        queue.waiting.append(_Pending(cmd, actor, now, done))
+        queue.waiting.append(_Pending(cmd, actor, now, credential, done))
         if queue.draining is None:
             queue.draining = asyncio.create_task(self._drain(session_id, queue))
         return await done
@@ -182,6 +189,11 @@ class Sessions:
         staged: list[Event] = []
         decided: list[_Decided] = []
         for item in batch:
+            try:
+                require_unrevoked(assembly, item.credential)
+            except DomainError as err:
+                decided.append((item, err))
+                continue
             key = item.cmd.key
             earlier = assembly.applied_key(item.actor.id, key) if key is not None else None
             if earlier is not None:
