@@ -14,8 +14,8 @@ from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.provision import found_session
 
-_STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403, "not_found": 404,
-           "conflict": 409, "version_conflict": 409, "session_closed": 409}
+_STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
+           "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 
 
