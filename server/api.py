@@ -12,6 +12,7 @@ from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.log.chain import to_json, verify
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.operator import require_operator
 from server.provision import found_session
 
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
@@ -77,6 +78,7 @@ async def create(request: web.Request) -> web.Response:
     cred = _credential(request)
     if cred is None or cred.actor.kind is not Kind.ADMIN:
         raise Forbidden("Hanya operator hub yang dapat membuat sesi")
+    await require_operator(request.app[SESSIONS].log, cred)
     if (request.content_length or 0) > _MAX_BODY:
         raise Invalid("Berkas terlalu besar")
     try:
@@ -113,7 +115,9 @@ async def event_log(request: web.Request) -> web.Response:
     if not staff:
         raise Forbidden("Log peristiwa hanya untuk pimpinan, moderator dan operator")
     assembly = await request.app[SESSIONS].get(sid)  # 404 for an unknown session
-    if cred is not None and cred.actor.kind is not Kind.ADMIN:
+    if cred is not None and cred.actor.kind is Kind.ADMIN:
+        await require_operator(request.app[SESSIONS].log, cred)
+    else:
         require_unrevoked(assembly, cred)
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)

@@ -24,6 +24,7 @@ from rooms.events import Event, RecordedEvent
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
 from server.credentials import Credential, require_unrevoked
+from server.operator import HUB_LOG
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class Sessions:
 
     async def get(self, session_id: str, fresh: bool = True) -> Assembly:
         """The session's state; ``fresh`` also reads what other nodes appended since."""
+        if session_id == HUB_LOG:
+            raise NotFound("Sesi tidak ditemukan")
         assembly = self._cache.get(session_id)
         if assembly is not None and not fresh:
             return assembly
@@ -214,4 +217,4 @@ class Sessions:
         return staged, decided
 
     async def ids(self) -> list[str]:
-        return await self.log.sessions()
+        return [sid for sid in await self.log.sessions() if sid != HUB_LOG]
