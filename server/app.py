@@ -16,6 +16,7 @@ from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
 from server.api import _MAX_BODY, domain_errors, routes
+from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
@@ -81,7 +82,12 @@ def create_app(config: Config) -> web.Application:
         app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
                                                   RelayConfig(video_codec=config.video_codec, ice=ice))
         signalling.start()
+        bus = RevocationBus(config.redis_url, config.redis_prefix, sessions) if config.redis_url else None
+        if bus is not None:
+            bus.start()
         yield
+        if bus is not None:
+            await bus.close()
         await signalling.close()
         await channel.close()
         await pusher.close()

@@ -92,12 +92,8 @@ async def test_a_reissued_link_is_refused_at_once_on_the_other_node(tmp_path: Pa
         await call_ok(on_b, "hand.raise")  # node B has the session cached
         await call_ok(on_b, "hand.lower")
         reply = await call_ok(mod, "credential.reissue", holder=code)
-        # node B refuses the old credential's next command (and closes its connection as it learns
-        # of the revocation, so the refusal may not even reach it), connect and HTTP read, without a wait
-        try:
-            assert (await on_b.call("hand.raise", {}, timeout=5))["error"] == "unauthorized"
-        except socketio.exceptions.TimeoutError:
-            pass
+        # node B closes the old credential's open connection without anything else happening there,
+        # and refuses its connect and HTTP read
         for _ in range(100):
             if not on_b.connected:
                 break
