@@ -51,7 +51,18 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "village.promote": _STAFF,
     "village.demote": _STAFF,
     "credential.revoke": _STAFF | {ADMIN},
+    "credential.reissue": _STAFF | {ADMIN},
 }
+
+# Whose credentials each grantee may revoke or re-issue: the chair and the operator anyone's,
+# a moderator the villages' only (not the chair's, nor another moderator's).
+_EVERYONE = frozenset({Kind.CHAIR, Kind.MODERATOR, Kind.VILLAGE})
+REVOKES: Mapping[str, frozenset[Kind]] = {
+    Role.CHAIR.value: _EVERYONE,
+    ADMIN: _EVERYONE,
+    Role.MODERATOR.value: frozenset({Kind.VILLAGE}),
+}
+TARGETED = frozenset({"credential.revoke", "credential.reissue"})
 
 
 def grantee(actor: Actor, role: Role | None) -> str | None:
@@ -68,3 +79,9 @@ def permitted(command: str, who: str | None) -> bool:
 def require(command: str, who: str | None) -> None:
     if not permitted(command, who):
         raise Forbidden("Anda tidak berwenang menjalankan perintah ini")
+
+
+def require_revoker(who: str | None, holder: Kind | None) -> None:
+    """Refuse revoking (or re-issuing) a credential of a kind the grantee may not touch."""
+    if holder is not None and holder not in REVOKES.get(who or "", frozenset()):
+        raise Forbidden("Anda tidak berwenang mencabut kredensial peserta ini")

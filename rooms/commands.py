@@ -102,7 +102,8 @@ SCHEMAS: Mapping[str, Obj] = {
         "spotlight.set": {"village": Field(Nullable(_CODE))},
         "village.promote": _village,
         "village.demote": _village,
-        "credential.revoke": {"credential": Field(Text(200))},
+        "credential.revoke": {"holder": Field(Text(80))},  # "chair", "mod:<n>" or a village code
+        "credential.reissue": {"holder": Field(Text(80))},
     }.items()
 }
 COMMAND_NAMES: frozenset[str] = frozenset(SCHEMAS)

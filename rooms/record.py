@@ -29,7 +29,8 @@ class Record:
     agenda: Agenda = field(default_factory=Agenda)
     board: Board = field(default_factory=Board)
     ballots: Ballots = field(default_factory=Ballots)
-    revoked: set[str] = field(default_factory=set)  # credential ids
+    revoked: set[str] = field(default_factory=set)  # credential ids (logs from before generations)
+    generations: dict[str, int] = field(default_factory=dict)  # holder → its credentials' generation
 
 
 _MODULES = (session, attendance, agenda, proposal, ballot)

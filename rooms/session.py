@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ DRAFT_COMMANDS = frozenset(
         "proposal.submit", "proposal.edit", "proposal.accept", "proposal.merge", "proposal.reject",
         "support.give",
         "participant.mute", "participant.unmute", "spotlight.set", "village.promote", "village.demote",
-        "credential.revoke",
+        "credential.revoke", "credential.reissue",
     }
 )  # fmt: skip
 
@@ -101,10 +102,24 @@ def _close(record: Record, args: Mapping[str, Any], actor: Actor, now: float) ->
     return [*facts, ("session.closed", {})]
 
 
+_MODERATOR_ID = re.compile(r"^mod:[A-Za-z0-9_-]{1,40}$")
+
+
+def holder_kind(record: Record, holder: str) -> Kind | None:
+    """Whose credentials ``holder`` names in this session: the chair, a moderator, a village; else None."""
+    if holder == "chair":
+        return Kind.CHAIR
+    if _MODERATOR_ID.match(holder):
+        return Kind.MODERATOR
+    return Kind.VILLAGE if holder in record.villages else None
+
+
 def _revoke(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
-    if args["credential"] in record.revoked:
-        raise Conflict("Kredensial sudah dicabut")
-    return [("credential.revoked", {"credential": args["credential"]})]
+    """Refuse every credential the holder has so far; a re-issued one carries the next generation."""
+    holder = args["holder"]
+    if holder_kind(record, holder) is None:
+        raise NotFound("Peserta tidak dikenal di sesi ini")
+    return [("credential.revoked", {"holder": holder, "generation": record.generations.get(holder, 0) + 1})]
 
 
 def _created(record: Record, data: Mapping[str, Any], at: float) -> None:
@@ -121,10 +136,14 @@ def _closed(record: Record, data: Mapping[str, Any], at: float) -> None:
 
 
 def _revoked(record: Record, data: Mapping[str, Any], at: float) -> None:
-    record.revoked.add(data["credential"])
+    if "credential" in data:  # one credential by id, as logs written before holder generations say
+        record.revoked.add(data["credential"])
+    else:
+        record.generations[data["holder"]] = data["generation"]
 
 
-DECIDE: dict[str, Decider] = {"session.start": _start, "session.close": _close, "credential.revoke": _revoke}
+DECIDE: dict[str, Decider] = {"session.start": _start, "session.close": _close,
+                              "credential.revoke": _revoke, "credential.reissue": _revoke}
 APPLY: dict[str, Applier] = {
     "session.created": _created,
     "session.started": _started,

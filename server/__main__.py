@@ -12,10 +12,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from rooms.actors import Kind
-from server.app import create_app
+from server.app import create_app, open_log
 from server.config import Config, parse_args
+from server.credentials import Signer
 from server.keys import SESSIONS, SIGNER
+from server.operator import issue_operator
 from server.provision import found_session, write_links_csv
 
 DEMO_ID = "banyuwangi"
@@ -57,7 +58,8 @@ async def _demo(app: web.Application, config: Config) -> None:
 
 async def serve(config: Config) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, handle_signals=False)
+    # on_shutdown closes every connection; what a client still holds open then is not waited for long
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     if config.demo:
         await _demo(app, config)
@@ -66,10 +68,14 @@ async def serve(config: Config) -> None:
     # Everything loaded so far (aiortc, av, the sessions' state) lives as long as the hub: keep it
     # out of the cyclic collector's full passes, which would otherwise stall every ack in flight.
     gc.freeze()
-    admin = app[SIGNER].issue("*", Kind.ADMIN, "admin")
     print(f"Musrenbang Hub berjalan di {config.base_url} (penyimpanan: "
           f"{'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'hub.sqlite3'})")
-    print(f"Kredensial operator (POST /api/sessions): {admin}", flush=True)
+    admin = await issue_operator(app[SESSIONS].log, app[SIGNER], first_only=True)
+    if admin is not None:  # the first start: shown once, never again
+        print(f"Kredensial operator (POST /api/sessions; simpan, tidak ditampilkan lagi): {admin}", flush=True)
+    else:
+        print("Kredensial operator: yang baru (dan yang lama dicabut) dengan `python -m server operator-token`",
+              flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -78,10 +84,24 @@ async def serve(config: Config) -> None:
     await runner.cleanup()
 
 
+async def operator_token(config: Config) -> None:
+    """Print a new operator credential; every earlier one stops working (on every node of the hub)."""
+    log = open_log(config)
+    try:
+        token = await issue_operator(log, Signer(config.secret, ttl=config.credential_days * 24 * 3600))
+    finally:
+        await log.close()
+    print(token)
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["operator-token"]:
+        asyncio.run(operator_token(parse_args(args[1:])))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    asyncio.run(serve(parse_args(argv)))
+    asyncio.run(serve(parse_args(args)))
 
 
 if __name__ == "__main__":

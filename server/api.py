@@ -14,10 +14,11 @@ from rooms.events import RecordedEvent
 from rooms.log.chain import to_json, verify
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.operator import require_operator
 from server.provision import found_session
 
-_STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-           "conflict": 409, "version_conflict": 409, "session_closed": 409}
+_STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
+           "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 
 
@@ -50,7 +51,7 @@ async def _audience(request: web.Request, session_id: str) -> str:
     cred = _credential(request)
     if cred is None or cred.session != session_id:
         return "public"
-    require_unrevoked(await request.app[SESSIONS].get(session_id), cred.id)
+    require_unrevoked(await request.app[SESSIONS].get(session_id), cred)
     if cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR):
         return "staff"
     return f"village:{cred.actor.id}" if cred.actor.kind is Kind.VILLAGE else "public"
@@ -79,6 +80,7 @@ async def create(request: web.Request) -> web.Response:
     cred = _credential(request)
     if cred is None or cred.actor.kind is not Kind.ADMIN:
         raise Forbidden("Hanya operator hub yang dapat membuat sesi")
+    await require_operator(request.app[SESSIONS].log, cred)
     if (request.content_length or 0) > _MAX_BODY:
         raise Invalid("Berkas terlalu besar")
     try:
@@ -114,7 +116,11 @@ async def event_log(request: web.Request) -> web.Response:
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
     if not staff:
         raise Forbidden("Log peristiwa hanya untuk pimpinan, moderator dan operator")
-    await request.app[SESSIONS].get(sid)  # 404 for an unknown session
+    assembly = await request.app[SESSIONS].get(sid)  # 404 for an unknown session
+    if cred is not None and cred.actor.kind is Kind.ADMIN:
+        await require_operator(request.app[SESSIONS].log, cred)
+    else:
+        require_unrevoked(assembly, cred)
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)
     boxes, bad_boxes = await _closed_boxes(request, sid, records)

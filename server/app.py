@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,8 +16,10 @@ from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
 from server.api import _MAX_BODY, domain_errors, routes
+from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
+from server.files import private_dir, private_file
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
 from server.push import Pusher
@@ -23,6 +27,10 @@ from server.service import Sessions
 from server.signalling import Signalling
 from server.sockets import Channel
 from web import pages
+
+_log = logging.getLogger(__name__)
+
+_SHUTDOWN_GRACE = 5.0  # seconds for connections and peers to close on SIGTERM
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
 CHANNEL = web.AppKey("channel", Channel)
@@ -45,14 +53,13 @@ def open_log(config: Config) -> EventLog:
     """The one place choosing the store: Redis when REDIS_URL is set (several nodes), else SQLite."""
     if config.redis_url:
         return RedisLog(config.redis_url, prefix=config.redis_prefix)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteLog(config.data_dir / "hub.sqlite3")
+    return SqliteLog(private_file(private_dir(config.data_dir) / "hub.sqlite3"))
 
 
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
     app[CONFIG] = config
-    app[SIGNER] = Signer(config.secret)
+    app[SIGNER] = Signer(config.secret, ttl=config.credential_days * 24 * 3600)
     app[METRICS] = Metrics()
     manager = (socketio.AsyncRedisManager(config.redis_url, channel=f"{config.redis_prefix}:socketio")
                if config.redis_url else None)
@@ -75,15 +82,30 @@ def create_app(config: Config) -> web.Application:
         app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
                                                   RelayConfig(video_codec=config.video_codec, ice=ice))
         signalling.start()
+        bus = RevocationBus(config.redis_url, config.redis_prefix, sessions) if config.redis_url else None
+        if bus is not None:
+            bus.start()
         yield
+        if bus is not None:
+            await bus.close()
         await signalling.close()
         await channel.close()
         await pusher.close()
         await log.close()
 
     async def disconnect_all(app: web.Application) -> None:
-        for sid in list(app[CHANNEL].conns):
-            await sio.disconnect(sid)
+        """Close the peers first (an orderly DTLS close each, quick), then every connection, all at once
+        and within a bound: one after another they took about a second each, a big session minutes.
+        Then the transports no session holds (a refused connect, a page still connecting): left
+        open, each kept the server waiting for its whole ping timeout."""
+        await app[SIGNALLING].close()
+        closing = asyncio.gather(*(sio.disconnect(sid) for sid in list(app[CHANNEL].conns)), return_exceptions=True)
+        try:
+            await asyncio.wait_for(closing, _SHUTDOWN_GRACE)
+        except TimeoutError:
+            _log.warning("connections still closing after %s s; stopping anyway", _SHUTDOWN_GRACE)
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
 
     app.cleanup_ctx.append(record)
     app.on_shutdown.append(disconnect_all)

@@ -101,7 +101,10 @@ class Assembly:
         """Permission (deny by default) → lifecycle → the command's own rules → events. Never mutates."""
         record = self._record
         session.require_open(record)
-        permissions.require(cmd.name, permissions.grantee(actor, self.role_of(actor)))
+        who = permissions.grantee(actor, self.role_of(actor))
+        permissions.require(cmd.name, who)
+        if cmd.name in permissions.TARGETED:
+            permissions.require_revoker(who, session.holder_kind(record, cmd.args["holder"]))
         session.require_stage(record, cmd.name)
         rooms_decider = rooms_record.DECIDE.get(cmd.name)
         args = cmd.args
@@ -157,8 +160,16 @@ class Assembly:
             return None
         return Role.INTERACTIVE if code in self._desk.stage.interactive else Role.VIEWONLY
 
-    def is_revoked(self, credential_id: str) -> bool:
-        return credential_id in self._record.revoked
+    def is_revoked(self, credential_id: str, holder: str, generation: int) -> bool:
+        """Whether the log refuses this credential: revoked by id, or older than its holder's generation."""
+        return credential_id in self._record.revoked or generation < self._record.generations.get(holder, 0)
+
+    def generation(self, holder: str) -> int:
+        """The generation a credential of ``holder`` issued now must carry."""
+        return self._record.generations.get(holder, 0)
+
+    def holder_kind(self, holder: str) -> Kind | None:
+        return session.holder_kind(self._record, holder)
 
     @property
     def status(self) -> str:

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.files import write_private
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -27,6 +29,7 @@ class Config:
     turn_urls: tuple[str, ...] = ()  # e.g. turn:turn.example.go.id:3478 (coturn with use-auth-secret)
     turn_secret: str = ""  # coturn's static-auth-secret: browsers get time-limited credentials
     demo: bool = True  # create the demo session on first start
+    credential_days: float = 7.0  # links expire this long after they are issued: the session day and a margin
 
     @property
     def base_url(self) -> str:
@@ -43,10 +46,8 @@ def load_secret(data_dir: Path, given: str) -> str:
     path = data_dir / "secret.key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    write_private(path, value)
     return value
 
 
@@ -67,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--stun", action="append", default=[u for u in env.get("MH_STUN", "").split(",") if u])
     p.add_argument("--turn", action="append", default=[u for u in env.get("MH_TURN", "").split(",") if u])
     p.add_argument("--turn-secret", default=env.get("MH_TURN_SECRET", ""))
+    p.add_argument("--credential-days", type=float, default=float(env.get("MH_CREDENTIAL_DAYS", "7")),
+                   help="days a link stays valid after it is issued")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     a = p.parse_args(argv)
     data_dir = Path(a.data)
@@ -86,4 +89,5 @@ def parse_args(argv: list[str] | None = None) -> Config:
         turn_urls=tuple(a.turn),
         turn_secret=a.turn_secret,
         demo=not a.no_demo,
+        credential_days=a.credential_days,
     )

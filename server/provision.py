@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import secrets
 import time
@@ -13,6 +14,7 @@ from rooms.actors import Actor, Kind
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
 from server.credentials import Signer
+from server.files import write_private
 from server.service import Sessions
 
 
@@ -48,16 +50,16 @@ def issue_links(signer: Signer, base_url: str, session_id: str, villages: list[V
 
 
 def write_links_csv(path: Path, links: list[Link]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["role", "village_code", "village_name", "kecamatan_name", "mode", "link"])
-        for link in links:
-            v = link.village
-            mode = "" if v is None else ("interaktif" if link.interactive else "pantau")
-            out.writerow([link.role, v.code if v else "", v.name if v else "", v.kecamatan_name if v else "",
-                          mode, link.url])
-    path.chmod(0o600)  # the file holds every village's credential
+    """Every link in one CSV, private to the hub's user: it holds every village's credential."""
+    text = io.StringIO(newline="")
+    out = csv.writer(text)
+    out.writerow(["role", "village_code", "village_name", "kecamatan_name", "mode", "link"])
+    for link in links:
+        v = link.village
+        mode = "" if v is None else ("interaktif" if link.interactive else "pantau")
+        out.writerow([link.role, v.code if v else "", v.name if v else "", v.kecamatan_name if v else "",
+                      mode, link.url])
+    write_private(path, text.getvalue())
 
 
 async def found_session(sessions: Sessions, signer: Signer, base_url: str, title: str, roster_csv: str,

@@ -30,6 +30,8 @@ from rooms.errors import DomainError, NotFound
 from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
+from server.credentials import Credential, require_unrevoked
+from server.operator import HUB_LOG
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class _Pending:
     cmd: Command
     actor: Actor
     now: float
+    credential: Credential | None
     done: asyncio.Future[Done]
 
 
@@ -116,9 +119,15 @@ class Sessions:
         self._listeners.append(listener)
 
     def _notify(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
-        if records:
-            for listener in self._listeners:
+        """Tell every listener; one that fails is logged, because the records are durable all the same
+        and the acks must say so (a refusal would invite a retry of what is already in the log)."""
+        if not records:
+            return
+        for listener in self._listeners:
+            try:
                 listener(assembly, records)
+            except Exception:
+                log.exception("listener %r failed on session %s", listener, assembly.session_id)
 
     def cached(self, session_id: str) -> Assembly | None:
         return self._cache.get(session_id)
@@ -145,6 +154,8 @@ class Sessions:
 
     async def get(self, session_id: str, fresh: bool = True) -> Assembly:
         """The session's state; ``fresh`` also reads what other nodes appended since."""
+        if session_id == HUB_LOG:
+            raise NotFound("Sesi tidak ditemukan")
         assembly = self._cache.get(session_id)
         if assembly is not None and not fresh:
             return assembly
@@ -167,16 +178,22 @@ class Sessions:
             self._fold(assembly, records)
         return assembly
 
-    async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float) -> int:
+    async def execute(self, session_id: str, cmd: Command, actor: Actor, now: float,
+                      credential: Credential | None = None) -> int:
         """Apply one command; returns the log version that holds it (also for a retried key)."""
-        return (await self.run(session_id, cmd, actor, now)).version
+        return (await self.run(session_id, cmd, actor, now, credential)).version
 
-    async def run(self, session_id: str, cmd: Command, actor: Actor, now: float) -> Done:
-        """Apply one command; its version and, for a secret vote, the receipt (a retry gets none)."""
+    async def run(self, session_id: str, cmd: Command, actor: Actor, now: float,
+                  credential: Credential | None = None) -> Done:
+        """Apply one command; its version and, for a secret vote, the receipt (a retry gets none).
+
+        The credential is checked against the state the command is decided on: a revocation
+        another node appended first makes this append conflict, and the retry sees it.
+        """
         await self.get(session_id, fresh=False)  # NotFound before queueing
         queue = self._queues.setdefault(session_id, _Queue())
         done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
-        queue.waiting.append(_Pending(cmd, actor, now, done))
+        queue.waiting.append(_Pending(cmd, actor, now, credential, done))
         if queue.draining is None:
             queue.draining = asyncio.create_task(self._drain(session_id, queue))
         return await done
@@ -221,6 +238,11 @@ class Sessions:
         staged = _Staged()
         decided: list[_Decided] = []
         for item in batch:
+            try:
+                require_unrevoked(assembly, item.credential)
+            except DomainError as err:
+                decided.append((item, err))
+                continue
             key = item.cmd.key
             earlier = assembly.applied_key(item.actor.id, key) if key is not None else None
             if earlier is not None:
@@ -249,4 +271,4 @@ class Sessions:
         return status if await self.log.has_stub(session_id, ballot_id, receipt_digest(receipt)) else None
 
     async def ids(self) -> list[str]:
-        return await self.log.sessions()
+        return [sid for sid in await self.log.sessions() if sid != HUB_LOG]

@@ -96,10 +96,7 @@ class Signalling:
         return relay_id(conn.session, conn.actor.id)
 
     def _conn(self, sid: str) -> Connection:
-        conn = self.channel.conns.get(sid)
-        if conn is None:
-            raise DomainError("Belum terhubung", "unauthorized")
-        return conn
+        return self.channel.connection(sid)
 
     async def on_ice(self, sid: str, *_: object) -> dict[str, Any]:
         try:

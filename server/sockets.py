@@ -25,7 +25,7 @@ from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid, UnknownCommand
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
-from server.credentials import BadCredential, Signer, require_unrevoked
+from server.credentials import BadCredential, Credential, Signer, require_unrevoked
 from server.metrics import Metrics
 from server.push import room
 from server.ratelimit import TokenBucket
@@ -40,7 +40,7 @@ _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 class Connection:
     session: str
     actor: Actor
-    credential: str | None
+    credential: Credential | None  # None for the public
     audience: str  # the room its pushes come to: "staff" or "public"
     bucket: TokenBucket
 
@@ -66,14 +66,14 @@ class Channel:
         sio.on("sync", self.on_sync)
         sio.on("*", self.on_command)
 
-    async def _identify(self, auth: object) -> tuple[str, Actor, str | None]:
+    async def _identify(self, auth: object) -> tuple[str, Actor, Credential | None]:
         if not isinstance(auth, dict):
             raise BadCredential("Kredensial diperlukan")
         if "token" in auth:
             cred = self.signer.verify(auth["token"])
             if cred.actor.kind is Kind.ADMIN:
                 raise Forbidden("Kredensial operator tidak untuk ruang sidang")
-            return cred.session, cred.actor, cred.id
+            return cred.session, cred.actor, cred
         session, browser = auth.get("session"), auth.get("browser")
         if not isinstance(session, str) or not isinstance(browser, str) or not _BROWSER_ID.match(browser):
             raise Invalid("Sesi dan pengenal peramban diperlukan")
@@ -140,10 +140,23 @@ class Channel:
 
     def _revoked(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         """Close this node's connections that hold a credential just revoked."""
-        revoked = {r.data["credential"] for r in records if r.type == "credential.revoked"}
+        if not any(r.type == "credential.revoked" for r in records):
+            return
         for sid, conn in list(self.conns.items()):
-            if conn.credential in revoked:
+            cred = conn.credential
+            if conn.session == assembly.session_id and cred is not None and assembly.is_revoked(
+                    cred.id, cred.actor.id, cred.generation):
                 self.spawn(self.sio.disconnect(sid))
+
+    def connection(self, sid: str) -> Connection:
+        """The connection behind ``sid``, its credential still unrevoked and current (for the media events)."""
+        conn = self.conns.get(sid)
+        if conn is None:
+            raise BadCredential("Belum terhubung")
+        assembly = self.sessions.cached(conn.session)
+        if assembly is not None:
+            require_unrevoked(assembly, conn.credential)
+        return conn
 
     async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
         conn = self.conns.get(sid)
@@ -178,8 +191,9 @@ class Channel:
             if len(args) != 1:
                 raise Invalid("Perintah membawa tepat satu objek data")
             cmd = parse_command(event, args[0])
-            require_unrevoked(await self.sessions.get(conn.session, fresh=False), conn.credential)
-            done = await self.sessions.run(conn.session, cmd, conn.actor, time.time())
+            done = await self.sessions.run(conn.session, cmd, conn.actor, time.time(), conn.credential)
+            if cmd.name == "credential.reissue":
+                return {"ok": True, "version": done.version, "link": await self._link(conn.session, cmd.args["holder"])}
         except DomainError as err:
             return _fail(err)
         except Exception:  # never crash the hub on one command; the log says what happened
@@ -187,3 +201,12 @@ class Channel:
             return _fail(DomainError("Kesalahan internal", "internal"))
         # a secret vote's receipt goes to its voter alone, here, and is kept nowhere in clear
         return {"ok": True, "version": done.version, **({"receipt": done.receipt} if done.receipt else {})}
+
+    async def _link(self, session: str, holder: str) -> str:
+        """The page link (path and fragment) of a holder's credential of the current generation."""
+        assembly = await self.sessions.get(session, fresh=False)
+        kind = assembly.holder_kind(holder)
+        assert kind is not None  # the re-issue was decided against this roster
+        village = holder if kind is Kind.VILLAGE else None
+        token = self.signer.issue(session, kind, holder, village, assembly.generation(holder))
+        return f"/s/{session}/{kind.value}#t={token}"

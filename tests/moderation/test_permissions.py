@@ -16,7 +16,7 @@ def test_deny_by_default() -> None:
 def test_the_system_only_records_attendance_and_the_public_only_supports() -> None:
     assert {c for c, who in PERMISSIONS.items() if "system" in who} == {"attendance.join", "attendance.leave"}
     assert {c for c, who in PERMISSIONS.items() if "public" in who} == {"support.give"}
-    assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke"}
+    assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke", "credential.reissue"}
 
 
 def test_only_villages_vote_and_only_staff_run_ballots_and_the_floor() -> None:

@@ -65,7 +65,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "spotlight.set": {"village": SARONGAN.id},
     "village.promote": {"village": SARONGAN.id},
     "village.demote": {"village": VENUE},
-    "credential.revoke": {"credential": "cred-1"},
+    "credential.revoke": {"holder": ALIYAN.id},  # a hall the matrix does not connect
+    "credential.reissue": {"holder": ALIYAN.id},
 }
 
 

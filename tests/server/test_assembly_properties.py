@@ -101,7 +101,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "spotlight.set": st.fixed_dictionaries({"village": st.none() | codes}),
     "village.promote": st.fixed_dictionaries({"village": codes}),
     "village.demote": st.fixed_dictionaries({"village": codes}),
-    "credential.revoke": st.fixed_dictionaries({"credential": st.sampled_from(["c1", "c2"])}),
+    "credential.revoke": st.fixed_dictionaries({"holder": st.sampled_from(["chair", "mod:1"]) | codes}),
+    "credential.reissue": st.fixed_dictionaries({"holder": st.sampled_from(["chair", "mod:1"]) | codes}),
 }
 
 

@@ -80,7 +80,7 @@ def test_closing_ends_the_floor_ballots_and_agenda_item_then_refuses_everything(
         (SYSTEM, "attendance.join", {"village": VENUE}),
         (BUBUK, "hand.raise", {}),
         (public("b1"), "support.give", {"proposal": a}),
-        (CHAIR, "credential.revoke", {"credential": "c1"}),
+        (CHAIR, "credential.revoke", {"holder": VENUE}),
     ]:
         assert hub.refused(actor, name, **payload).code == "session_closed"
     assert hub.assembly.snapshot("public")["session"]["status"] == "closed"  # read models still work
@@ -126,13 +126,23 @@ def test_roles_follow_the_roster() -> None:
     assert hub.assembly.role_of(PESANGGARAN) is Role.VIEWONLY
 
 
-def test_credentials_are_revoked_once() -> None:
+def test_revoking_a_holder_refuses_its_older_credentials_and_follows_the_roles() -> None:
     hub = Hub()
-    assert not hub.assembly.is_revoked("cred-7")
-    hub.do(MOD, "credential.revoke", credential="cred-7")
-    assert hub.assembly.is_revoked("cred-7")
-    assert hub.refold().is_revoked("cred-7")
-    assert hub.refused(CHAIR, "credential.revoke", credential="cred-7").code == "conflict"
+    assert not hub.assembly.is_revoked("c1", VENUE, 0)
+    hub.do(MOD, "credential.reissue", holder=VENUE)
+    assert hub.assembly.is_revoked("c1", VENUE, 0) and hub.refold().is_revoked("c1", VENUE, 0)
+    assert not hub.assembly.is_revoked("c2", VENUE, 1)  # the re-issued link
+    assert hub.assembly.generation(VENUE) == 1 and hub.assembly.generation(SARONGAN.id) == 0
+    hub.do(MOD, "credential.revoke", holder=VENUE)  # a leaked re-issued link goes the same way
+    assert hub.assembly.is_revoked("c2", VENUE, 1)
+    # a moderator revokes villages only; the chair (and the operator) anyone
+    assert hub.refused(MOD, "credential.revoke", holder="chair").code == "forbidden"
+    assert hub.refused(MOD, "credential.reissue", holder="mod:2").code == "forbidden"
+    hub.do(CHAIR, "credential.revoke", holder="mod:2")
+    hub.do(CHAIR, "credential.reissue", holder="chair")
+    assert hub.assembly.is_revoked("c3", "mod:2", 0) and hub.assembly.is_revoked("c4", "chair", 0)
+    assert hub.refused(CHAIR, "credential.revoke", holder="35.99.99.9999").code == "not_found"
+    assert hub.refused(SARONGAN, "credential.revoke", holder=VENUE).code == "forbidden"
 
 
 def test_touched_names_the_read_models_an_event_batch_changes() -> None:
@@ -143,7 +153,7 @@ def test_touched_names_the_read_models_an_event_batch_changes() -> None:
     assert Assembly.touched(hub.do(MOD, "floor.grant")) == {"floor", "queue"}
     assert Assembly.touched(hub.do(MOD, "floor.grant", village=ALIYAN.id)) == {"floor", "queue", "speaking"}
     assert Assembly.touched(hub.do(MOD, "participant.mute", village=VENUE)) == {"floor", "roster"}
-    assert Assembly.touched(hub.do(MOD, "credential.revoke", credential="c")) == set()
+    assert Assembly.touched(hub.do(MOD, "credential.revoke", holder=VENUE)) == set()
     assert Assembly.touched([]) == set()
 
 

@@ -10,6 +10,9 @@ const SYNC_TIMEOUT_MS = 8000;
 const ACK_TIMEOUT_MS = 10000;
 const RESYNC_RETRY_MS = 2000;
 const SERVER_DROP_RETRY_MS = 1000;
+// Outcomes after which the hub may hold the command all the same (or never saw it): the next send
+// of the same action keeps its idempotency key, so a retry is applied once.
+const UNSETTLED = new Set(["timeout", "offline", "unavailable", "internal", "rate_limited", "version_conflict"]);
 
 function randomHex(bytes) {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
@@ -84,6 +87,7 @@ export class Live {
     this.me = null;
     this.state = "connecting";
     this.listeners = [];
+    this.keys = new Map(); // action (name and payload) → the key of its unsettled send
     this.socket = io({ auth, transports: ["websocket"], autoConnect: false,
                        reconnectionDelay: 500, reconnectionDelayMax: 5000 });
     this.socket.on("connect", () => this.resync());
@@ -149,14 +153,20 @@ export class Live {
 
   /** Send a command; resolves with the ack ({ok, version}) or throws an ActionError. */
   async send(name, payload = {}) {
-    if (!this.socket.connected) throw new ActionError("offline", "");
+    const action = JSON.stringify([name, payload]);
+    const key = this.keys.get(action) ?? randomHex(16);
+    this.keys.set(action, key);
     let ack;
     try {
-      ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, { ...payload, key: randomHex(16) });
-    } catch {
-      throw new ActionError("timeout", "");
+      if (!this.socket.connected) throw new ActionError("offline", "");
+      ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, { ...payload, key })
+        .catch(() => { throw new ActionError("timeout", ""); });
+      if (!ack?.ok) throw new ActionError(ack?.error ?? "unknown", ack?.message ?? "");
+    } catch (err) {
+      if (!UNSETTLED.has(err.code)) this.keys.delete(action);
+      throw err;
     }
-    if (!ack?.ok) throw new ActionError(ack?.error ?? "unknown", ack?.message ?? "");
+    this.keys.delete(action);
     return ack;
   }
 

@@ -225,8 +225,21 @@ function renderRoster() {
                 on ? "village.demote" : "village.promote", () => ({ village: code }),
                 { key: `mode-${code}`, cls: on ? "" : "primary" }),
         command(spot === code ? t("participants.unspotlight") : t("participants.spotlight"), "spotlight.set",
-                () => ({ village: spot === code ? null : code }), { key: `spot-${code}` })));
+                () => ({ village: spot === code ? null : code }), { key: `spot-${code}` }),
+        h("button", { type: "button", class: "danger", dataset: { key: `reissue-${code}` },
+                      onclick: (e) => reissue(v, e.currentTarget) }, t("participants.reissue"))));
   }));
+}
+
+/** Revoke a (leaked) village link and show the new one: the old link stops working at once. */
+async function reissue(village, button) {
+  if (!confirm(t("participants.reissue_confirm", { name: village.name }))) return;
+  const ack = await live.act("credential.reissue", { holder: idOf(village, "village") }, button);
+  if (!ack) return;
+  $("reissued-text").textContent = t("participants.reissued", { name: village.name });
+  $("reissued-link").value = new URL(ack.link, location.origin).href;
+  $("reissued").hidden = false;
+  $("reissued-link").select();
 }
 $("roster-filter").addEventListener("input", renderRoster);
 

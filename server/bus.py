@@ -1,0 +1,66 @@
+"""Telling every node at once that a session's credentials were revoked (Redis pub/sub).
+
+Each node folds a session's log only when it next reads it, so a node that did not append the
+revocation would keep a revoked hall's open connection until then. The node that folds a
+``credential.revoked`` publishes the session id; every node then reads that session's log, and its
+channel closes the connections the log now refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from rooms.errors import DomainError
+from rooms.events import RecordedEvent
+from server.assembly import Assembly
+from server.service import Sessions
+
+log = logging.getLogger(__name__)
+
+
+class RevocationBus:
+    def __init__(self, url: str, prefix: str, sessions: Sessions) -> None:
+        self._redis = aioredis.Redis.from_url(url)
+        self._channel = f"{prefix}:revoked"
+        self._sessions = sessions
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def start(self) -> None:
+        self._spawn(self._listen())
+        self._sessions.listen(self._changed)
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
+        if any(r.type == "credential.revoked" for r in records):
+            self._spawn(self._redis.publish(self._channel, assembly.session_id))
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(self._channel)
+        try:
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    await self._catch_up(message["data"].decode())
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _catch_up(self, session_id: str) -> None:
+        try:
+            await self._sessions.get(session_id)  # folds the revocation; the channel's listener acts on it
+        except DomainError as err:
+            log.info("revocation of %s not caught up: %s", session_id, err.code)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._redis.aclose()
