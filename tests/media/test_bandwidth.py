@@ -9,7 +9,7 @@ from aiortc import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_APP, AnyRtcpPacket, RtcpPsfbPacket, unpack_remb_fci
 
 from media.relay import Relay
-from tests.media.peers import Client, ClipTrack, connect, offer, wait_for
+from tests.media.peers import Client, Clip, ClipTrack, connect, offer, wait_for
 
 
 def record_rembs(sender: RTCRtpSender, into: list[tuple[int, list[int]]]) -> None:
@@ -24,7 +24,7 @@ def record_rembs(sender: RTCRtpSender, into: list[tuple[int, list[int]]]) -> Non
 
 
 async def test_a_publisher_gets_one_remb_for_both_layers_at_the_ceiling_from_the_start(
-    relay: Relay, clients: Callable[..., Client], vp8_clip
+    relay: Relay, clients: Callable[..., Client], vp8_clip: Clip
 ) -> None:
     publisher = clients(publish={"high": ClipTrack(vp8_clip), "low": ClipTrack(vp8_clip)})
     rembs: list[tuple[int, list[int]]] = []
@@ -41,7 +41,7 @@ async def test_a_publisher_gets_one_remb_for_both_layers_at_the_ceiling_from_the
 
 
 async def test_the_answer_asks_a_publisher_to_start_at_the_start_bitrate(
-    relay: Relay, clients: Callable[..., Client], vp8_clip
+    relay: Relay, clients: Callable[..., Client], vp8_clip: Clip
 ) -> None:
     publisher = clients(publish={"high": ClipTrack(vp8_clip)}, receive={"program": "video"})
     sdp, layers, slots = await offer(publisher)

@@ -4,8 +4,8 @@ layer grow, and a view-only hall receives it at program size (real Chromium, get
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from rooms.actors import Actor, Kind
 from server.app import SIGNALLING
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, Site, online
+from tests.web.conftest import CHROMIUM, FLAGS, Pages, Site
 from tests.web.test_media import do
 from tests.web.test_pages import join
 
@@ -33,9 +33,9 @@ OUTBOUND = """async () => {
     if (!track) continue;
     (await t.sender.getStats()).forEach((s) => {
       if (s.type !== "outbound-rtp") return;
-      layers[track.kind === "audio" ? "mic" : track === camera ? "high" : "low"] = {width: s.frameWidth ?? 0, height: s.frameHeight ?? 0,
-        bytes: s.bytesSent, frames: s.framesEncoded ?? 0, reason: s.qualityLimitationReason, at: s.timestamp,
-        target: s.targetBitrate ?? 0};
+      const layer = track.kind === "audio" ? "mic" : track === camera ? "high" : "low";
+      layers[layer] = {width: s.frameWidth ?? 0, height: s.frameHeight ?? 0, bytes: s.bytesSent,
+        frames: s.framesEncoded ?? 0, reason: s.qualityLimitationReason, target: s.targetBitrate ?? 0, at: s.timestamp};
     });
   }
   (await link?.pc?.getStats())?.forEach((s) => {
@@ -72,19 +72,6 @@ def rate(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, float]:
     return (after["bytes"] - before["bytes"]) * 8 / 1000 / seconds, (after["frames"] - before["frames"]) / seconds
 
 
-async def sample(page: Page, script: str, seconds: float) -> list[tuple[dict[str, Any], float, float]]:
-    """Samples every second for ``seconds``: (stream stats, kbit/s, fps since the previous one)."""
-    out: list[tuple[dict[str, Any], float, float]] = []
-    previous = await page.evaluate(script)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        await page.wait_for_timeout(1000)
-        now = await page.evaluate(script)
-        out.append((now, *rate(previous, now)))
-        previous = now
-    return out
-
-
 async def frames_flowing(page: Page, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,8 +86,7 @@ async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, 
     speaker = site.villages(interactive=True)[0]
     viewer = site.villages(interactive=False)[0]
     assert speaker.village and viewer.village
-    chair = await pages.open(site.link("chair"))
-    await online(chair)
+    # no chair page: its venue camera would only add two encoders' worth of CPU to the machine
     hall = await pages.open(speaker.url)
     await join(hall)
     await expect(hall.locator("body")).to_have_attribute("data-media", "connected", timeout=15_000)
@@ -111,6 +97,9 @@ async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, 
     for _ in range(10):
         await hall.wait_for_timeout(1000)
         now = await hall.evaluate(OUTBOUND)
+        if "low" not in previous or "low" not in now:  # no stats before the first packets
+            previous = now
+            continue
         high = now["high"]
         kbps, fps = rate(previous["high"], high)
         seen.append((high["width"], high["height"], round(kbps), round(fps), high["reason"], high["target"] // 1000,
@@ -119,7 +108,7 @@ async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, 
         if high["width"] >= 640 and high["height"] >= 360 and kbps >= 400 and high["reason"] != "bandwidth":
             break
     else:
-        raise AssertionError(f"high layer over 10 s (width, height, kbit/s, fps, limitation, target kbit/s; low kbit/s; available kbit/s): {seen}")
+        raise AssertionError(f"high layer over 10 s (w, h, kbit/s, fps, limit, target; low kbit/s; available): {seen}")
 
     # a view-only hall receives it as the program at that size, bitrate and frame rate
     watcher = await pages.open(viewer.url)
@@ -128,11 +117,12 @@ async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, 
     await do(site, Actor(Kind.MODERATOR, "mod:1"), "floor.grant", village=speaker.village.code, seconds=120)
     await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text(speaker.village.name)
     await frames_flowing(watcher)
-    program = await sample(watcher, PROGRAM_INBOUND, 4)
-    figures = [(s["width"], s["height"], round(kbps), round(fps)) for s, kbps, fps in program]
-    assert program[-1][0]["width"] >= 640 and program[-1][0]["height"] >= 360, figures
-    assert max(kbps for _, kbps, _ in program) >= 400, figures
-    assert max(fps for _, _, fps in program) >= 20, figures
+    before = await watcher.evaluate(PROGRAM_INBOUND)
+    await watcher.wait_for_timeout(4000)
+    after = await watcher.evaluate(PROGRAM_INBOUND)
+    kbps, fps = rate(before, after)
+    figures = (after["width"], after["height"], round(kbps), round(fps))
+    assert after["width"] >= 640 and after["height"] >= 360 and kbps >= 400 and fps >= 20, figures
 
 
 async def test_on_a_short_link_the_low_layer_and_the_microphone_come_first(site: Site, pages: Pages) -> None:
