@@ -36,7 +36,7 @@ from server.keys import SESSIONS, SIGNER  # noqa: E402
 from server.provision import found_session  # noqa: E402
 from tests.server.conftest import VENUE, small_roster, start_hub  # noqa: E402
 from tests.web.conftest import CHROMIUM  # noqa: E402
-from tests.web.test_bandwidth import CAMERA_30, OUTBOUND, PROGRAM_INBOUND, rate  # noqa: E402
+from tests.web.test_bandwidth import CAMERA_30, OUTBOUND, PROGRAM_INBOUND, join_publishing, rate  # noqa: E402
 
 HEADER = ("  t  load | high: size     kbit/s fps limit     target | low: size    kbit/s target"
           " | program: size    kbit/s fps  fps% kbit%")
@@ -90,7 +90,7 @@ async def run(seconds: float, interval: float, ceiling: int | None) -> None:
                 watcher = await open_page(browser, viewer.url)
                 await join(watcher)
                 hall = await open_page(browser, speaker.url)
-                await join(hall)
+                await join_publishing(hall)
                 await hall.wait_for_selector('body[data-media="connected"]', state="attached")
                 for name, payload, actor in (("session.start", {}, Actor(Kind.CHAIR, "chair")),
                                              ("floor.grant", {"village": speaker.village.code, "seconds": 600},

@@ -9,7 +9,9 @@ REMB per publishing connection instead: the ceiling it budgets for a publisher.
 The REMB is a ceiling, not a target: under it Chrome's own loss-based estimate does the work on a
 constrained link (it backs off on loss in receiver reports) and its allocator gives audio and the
 low layer their share first (the page sets their priority). During its first 2 s Chrome takes a
-REMB above its start rate (300 kbit/s) at once, so the first one goes out with the first packet.
+REMB above its current rate at once, and it sizes its first frames by the rate it has then (a
+1280×720 camera opened at 640×360 and took 10–16 s to climb back), so the first REMB goes out as
+soon as the connection is up, before Chrome's first frame.
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ class Peer:
     outlets: dict[str, Outlet] = field(default_factory=dict)
     speaker: SpeakerDetector | None = None
     remb: RembSchedule | None = None
+    video_receiver: RTCRtpReceiver | None = None  # the one that sends the connection's REMB
     speaking: bool = False
     last_seen: float | None = None  # loop time
     sample: tuple[float, int, int] = (0.0, 0, 0)  # loop time, bytes in, bytes out at the previous stats()
@@ -280,7 +281,9 @@ class Relay:
         self._mute(feed)
         if source.kind == "audio" and peer.speaker is None:
             peer.speaker = SpeakerDetector(interval=self.config.speaking_interval)
-        passthrough.tap_receiver(receiver, feed.on_frame, partial(self._on_packet, peer, feed, receiver))
+        passthrough.tap_receiver(receiver, feed.on_frame, partial(self._on_packet, peer, feed))
+        if source.kind == "video" and peer.video_receiver is None:
+            peer.video_receiver = receiver
         peer.feeds[source] = feed
         peer.receivers.append(receiver)
         self._feeds[source] = feed
@@ -295,14 +298,14 @@ class Relay:
             feed = self._feeds.get(source) if source is not None and source.kind == outlet.kind else None
             outlet.attach(feed)
 
-    def _on_packet(self, peer: Peer, feed: Feed, receiver: RTCRtpReceiver, packet: RtpPacket) -> None:
+    def _on_packet(self, peer: Peer, feed: Feed, packet: RtpPacket) -> None:
         now = asyncio.get_running_loop().time()
         peer.last_seen = now
         feed.bytes_in += len(packet.payload)
         if feed.media_ssrc is None:
             feed.media_ssrc = packet.ssrc
         if feed.kind == "video":
-            self._estimate(peer, receiver, now)
+            self._send_remb_when_due(peer, now)
         level = packet.extensions.audio_level
         if level is None or peer.speaker is None:
             return
@@ -314,11 +317,11 @@ class Relay:
             if self._on_speaking is not None:
                 self._on_speaking(peer.participant, speaking)
 
-    def _estimate(self, peer: Peer, receiver: RTCRtpReceiver, now: float) -> None:
+    def _send_remb_when_due(self, peer: Peer, now: float) -> None:
         bitrate = peer.remb.due(int(now * 1000)) if peer.remb is not None else None
-        if bitrate is not None:
+        if bitrate is not None and peer.video_receiver is not None:
             ssrcs = [f.media_ssrc for f in peer.feeds.values() if f.kind == "video" and f.media_ssrc is not None]
-            self._spawn(passthrough.send_remb(receiver, bitrate, ssrcs))
+            self._spawn(passthrough.send_remb(peer.video_receiver, bitrate, ssrcs))
 
     def _picture_lost(self, peer: Peer, outlet: Outlet) -> None:
         peer.last_seen = asyncio.get_running_loop().time()
@@ -332,6 +335,9 @@ class Relay:
         self._spawn(passthrough.request_keyframe(receiver, media_ssrc))
 
     def _on_connection_state(self, peer: Peer) -> None:
+        if peer.pc.connectionState == "connected":
+            # Before Chrome's first frame: it sizes its first frames by the estimate it has then.
+            self._send_remb_when_due(peer, asyncio.get_running_loop().time())
         if peer.pc.connectionState in ("failed", "closed") and self._peers.get(peer.participant) is peer:
             self._spawn(self._drop_peer(peer.participant, peer))
 

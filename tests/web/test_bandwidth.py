@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from rooms.actors import Actor, Kind
 from server.app import SIGNALLING
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, Site
+from tests.web.conftest import CHROMIUM, FLAGS, Pages, Site, online
 from tests.web.test_media import do
 from tests.web.test_pages import join
 
@@ -72,6 +72,27 @@ def rate(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, float]:
     return (after["bytes"] - before["bytes"]) * 8 / 1000 / seconds, (after["frames"] - before["frames"]) / seconds
 
 
+async def join_publishing(page: Page) -> None:
+    """Join once the camera is open (a hall that joins before that only watches)."""
+    await online(page)
+    await expect(page.locator("#camera-state")).to_contain_text("×", timeout=20_000)
+    await join(page)
+    await expect(page.locator("body")).to_have_attribute("data-publishing", "ready")
+
+
+async def sending(page: Page, timeout: float = 20.0) -> dict[str, Any]:
+    """The page's first outbound stats of both layers and the mic (the clock starts at its first packets)."""
+    deadline = time.monotonic() + timeout
+    layers: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        layers = await page.evaluate(OUTBOUND)
+        if {"high", "low", "mic"} <= layers.keys():
+            return layers
+        await page.wait_for_timeout(200)
+    state = await page.evaluate("() => document.body.dataset.media")
+    raise AssertionError(f"{page.url} sends nothing: {layers}, media {state}")
+
+
 async def frames_flowing(page: Page, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,18 +109,14 @@ async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, 
     assert speaker.village and viewer.village
     # no chair page: its venue camera would only add two encoders' worth of CPU to the machine
     hall = await pages.open(speaker.url)
-    await join(hall)
-    await expect(hall.locator("body")).to_have_attribute("data-media", "connected", timeout=15_000)
+    await join_publishing(hall)
 
     # the publishing hall's high layer: program size and bitrate within 10 s, not held by bandwidth
     seen: list[tuple[int, int, int, int, str, int, int, int]] = []
-    previous = await hall.evaluate(OUTBOUND)
+    previous = await sending(hall)
     for _ in range(10):
         await hall.wait_for_timeout(1000)
         now = await hall.evaluate(OUTBOUND)
-        if "low" not in previous or "low" not in now:  # no stats before the first packets
-            previous = now
-            continue
         high = now["high"]
         kbps, fps = rate(previous["high"], high)
         seen.append((high["width"], high["height"], round(kbps), round(fps), high["reason"], high["target"] // 1000,
@@ -129,8 +146,8 @@ async def test_on_a_short_link_the_low_layer_and_the_microphone_come_first(site:
     relay = site.app[SIGNALLING].relay  # type: ignore[index]
     relay.config = replace(relay.config, publish_bitrate=SHORT_LINK)  # what a thin village uplink would estimate
     hall = await pages.open(site.villages(interactive=True)[0].url)
-    await join(hall)
-    await expect(hall.locator("body")).to_have_attribute("data-media", "connected", timeout=15_000)
+    await join_publishing(hall)
+    await sending(hall)
     await hall.wait_for_timeout(3000)
     before = await hall.evaluate(OUTBOUND)
     await hall.wait_for_timeout(2000)
