@@ -78,8 +78,7 @@ class RelayConfig:
     backlog_frames: Mapping[str, int] = field(default_factory=lambda: {"video": 8, "audio": 16})
     speaking_interval: float = 0.25
     publish_bitrate: int = 2_500_000  # the REMB every publisher gets (media/bandwidth.py)
-    # what a publisher's Chrome sends at first; at 2 Mbit/s (its default maximum) Chrome sent nothing
-    start_bitrate: int = 1_000_000
+    start_bitrate: int = 1_000_000  # what a publisher's Chrome starts at, should the first REMB come late
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
