@@ -28,6 +28,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
@@ -37,6 +38,7 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    pack_remb_fci,
 )
 from aiortc.utils import uint16_add
 
@@ -77,6 +79,9 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameSink, on_packet: Packe
         receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16)  # type: ignore[attr-defined]
     else:
         receiver._RTCRtpReceiver__jitter_buffer = ForwardingJitterBuffer()  # type: ignore[attr-defined]
+        # Its REMB would cover its own stream only, and Chrome caps the whole connection with it:
+        # the relay sends one per connection instead (send_remb, media/bandwidth.py).
+        receiver._RTCRtpReceiver__remote_bitrate_estimator = None  # type: ignore[attr-defined]
     if on_packet is not None:
         handle = receiver._handle_rtp_packet
         codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -135,6 +140,14 @@ class ForwardingJitterBuffer(JitterBuffer):
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> Any:
     """Send a PLI for ``media_ssrc`` to the publisher behind ``receiver`` (a coroutine)."""
     return receiver._send_rtcp_pli(media_ssrc)
+
+
+async def send_remb(receiver: RTCRtpReceiver, bitrate: int, media_ssrcs: list[int]) -> None:
+    """Send the publisher behind ``receiver`` a REMB for its whole connection."""
+    rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+    if rtcp_ssrc is not None:
+        fci = pack_remb_fci(bitrate, media_ssrcs)
+        await receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=fci))
 
 
 def reception(receiver: RTCRtpReceiver) -> tuple[int, int]:
@@ -281,3 +294,13 @@ def narrow_codecs(transceiver: RTCRtpTransceiver, mime_type: str) -> bool:
     rtx = [c for c in codecs if is_rtx(c) and c.parameters.get("apt") == main.payloadType]
     transceiver._codecs = [main, *rtx[:1]]
     return True
+
+
+def start_bitrate(transceiver: RTCRtpTransceiver, bitrate: int) -> None:
+    """Ask Chrome to start sending at ``bitrate`` (its own start is 300 kbit/s for the connection).
+
+    Chrome reads ``x-google-start-bitrate`` (kbit/s) from the answer's fmtp. Starting low, its
+    encoder opens the high layer below program size and takes many seconds to scale back up.
+    Must run after :func:`narrow_codecs`, before ``createAnswer``.
+    """
+    transceiver._codecs[0].parameters["x-google-start-bitrate"] = bitrate // 1000

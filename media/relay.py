@@ -49,6 +49,7 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.rtp import RtpPacket
 
 from media import passthrough
+from media.bandwidth import RembSchedule
 from media.errors import BadOffer, CodecUnsupported, MediaError, UnknownOperation
 from media.feed import Feed
 from media.ice import IceConfig, relay_configuration
@@ -76,6 +77,8 @@ class RelayConfig:
     keyframe_interval: float = 0.5
     backlog_frames: Mapping[str, int] = field(default_factory=lambda: {"video": 8, "audio": 16})
     speaking_interval: float = 0.25
+    publish_bitrate: int = 2_500_000  # the REMB every publisher gets (media/bandwidth.py)
+    start_bitrate: int = 1_000_000  # what a publisher's Chrome starts at, should the first REMB come late
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -90,6 +93,8 @@ class Peer:
     receivers: list[RTCRtpReceiver] = field(default_factory=list)
     outlets: dict[str, Outlet] = field(default_factory=dict)
     speaker: SpeakerDetector | None = None
+    remb: RembSchedule | None = None
+    video_receiver: RTCRtpReceiver | None = None  # the one that sends the connection's REMB
     speaking: bool = False
     last_seen: float | None = None  # loop time
     sample: tuple[float, int, int] = (0.0, 0, 0)  # loop time, bytes in, bytes out at the previous stats()
@@ -125,7 +130,10 @@ class Relay:
         """Open (or replace) the participant's peer from a complete offer; return the complete answer."""
         await self._drop_peer(participant)
         pc = RTCPeerConnection(relay_configuration(self.config.ice))
-        peer = Peer(participant, pc, sample=(asyncio.get_running_loop().time(), 0, 0))
+        peer = Peer(
+            participant, pc, remb=RembSchedule(self.config.publish_bitrate),
+            sample=(asyncio.get_running_loop().time(), 0, 0),
+        )
         self._peers[participant] = peer
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
@@ -247,6 +255,8 @@ class Relay:
                 if source in peer.feeds:
                     raise BadOffer(f"lapisan ganda: {source.layer}", "duplicate_layer")
                 transceiver.direction = "recvonly"
+                if kind == "video":
+                    passthrough.start_bitrate(transceiver, self.config.start_bitrate)
                 self._add_feed(peer, source, transceiver.receiver)
             else:
                 name = slots.get(mid) or default_name(kind, role, index)
@@ -271,6 +281,8 @@ class Relay:
         if source.kind == "audio" and peer.speaker is None:
             peer.speaker = SpeakerDetector(interval=self.config.speaking_interval)
         passthrough.tap_receiver(receiver, feed.on_frame, partial(self._on_packet, peer, feed))
+        if source.kind == "video" and peer.video_receiver is None:
+            peer.video_receiver = receiver
         peer.feeds[source] = feed
         peer.receivers.append(receiver)
         self._feeds[source] = feed
@@ -291,6 +303,8 @@ class Relay:
         feed.bytes_in += len(packet.payload)
         if feed.media_ssrc is None:
             feed.media_ssrc = packet.ssrc
+        if feed.kind == "video":
+            self._send_remb_when_due(peer, now)
         level = packet.extensions.audio_level
         if level is None or peer.speaker is None:
             return
@@ -301,6 +315,12 @@ class Relay:
             peer.speaking = speaking
             if self._on_speaking is not None:
                 self._on_speaking(peer.participant, speaking)
+
+    def _send_remb_when_due(self, peer: Peer, now: float) -> None:
+        bitrate = peer.remb.due(int(now * 1000)) if peer.remb is not None else None
+        if bitrate is not None and peer.video_receiver is not None:
+            ssrcs = [f.media_ssrc for f in peer.feeds.values() if f.kind == "video" and f.media_ssrc is not None]
+            self._spawn(passthrough.send_remb(peer.video_receiver, bitrate, ssrcs))
 
     def _picture_lost(self, peer: Peer, outlet: Outlet) -> None:
         peer.last_seen = asyncio.get_running_loop().time()
@@ -314,6 +334,9 @@ class Relay:
         self._spawn(passthrough.request_keyframe(receiver, media_ssrc))
 
     def _on_connection_state(self, peer: Peer) -> None:
+        if peer.pc.connectionState == "connected":
+            # Before Chrome's first frame: it sizes its first frames by the estimate it has then.
+            self._send_remb_when_due(peer, asyncio.get_running_loop().time())
         if peer.pc.connectionState in ("failed", "closed") and self._peers.get(peer.participant) is peer:
             self._spawn(self._drop_peer(peer.participant, peer))
 

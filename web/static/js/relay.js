@@ -11,8 +11,12 @@ import { t } from "./i18n.js";
 const GATHER_TIMEOUT_MS = 2500; // a page must not wait forever for the last ICE candidate
 const RETRY_MS = 2000;
 const ACK_TIMEOUT_MS = 15000;
-const HIGH = { maxBitrate: 1_200_000 };
-const LOW = { width: 320, height: 180, frameRate: 15, maxBitrate: 150_000 };
+// When the link is short, Chrome shares what there is by priority: the microphone and the grids'
+// low layer get theirs first, the program's high layer takes what is left.
+const HIGH = { maxBitrate: 1_200_000, priority: "low" };
+const LOW = { maxBitrate: 150_000, priority: "high" };
+const LOW_SIZE = { width: 320, height: 180, frameRate: 15 };
+const MIC = { priority: "high" };
 
 function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -41,7 +45,7 @@ function onlyCodec(transceiver, codec) {
 async function lowLayer(track) {
   const low = track.clone();
   try {
-    await low.applyConstraints({ width: LOW.width, height: LOW.height, frameRate: LOW.frameRate });
+    await low.applyConstraints(LOW_SIZE);
   } catch {
     // a camera that cannot scale still sends: the encoder's bitrate cap below keeps the layer small
   }
@@ -92,10 +96,9 @@ export class MediaLink {
       if (video) {
         named.push([pc.addTransceiver(video, { direction: "sendonly", sendEncodings: [HIGH] }), "layer", "high"]);
         const low = await lowLayer(video);
-        named.push([pc.addTransceiver(low, { direction: "sendonly", sendEncodings: [{ maxBitrate: LOW.maxBitrate }] }),
-          "layer", "low"]);
+        named.push([pc.addTransceiver(low, { direction: "sendonly", sendEncodings: [LOW] }), "layer", "low"]);
       }
-      if (audio) named.push([pc.addTransceiver(audio, { direction: "sendonly" }), "layer", "mic"]);
+      if (audio) named.push([pc.addTransceiver(audio, { direction: "sendonly", sendEncodings: [MIC] }), "layer", "mic"]);
       for (const slot of this.videoSlots) named.push([pc.addTransceiver("video", { direction: "recvonly" }), "slot", slot]);
       for (const slot of this.audioSlots) named.push([pc.addTransceiver("audio", { direction: "recvonly" }), "slot", slot]);
       const codec = ice?.videoCodec ?? "VP8";
