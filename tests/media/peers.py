@@ -130,6 +130,7 @@ class _PacedTrack(MediaStreamTrack):
         self._index = 0
         self._start: float | None = None
         self.sent = 0
+        self.held = False  # a publisher that goes quiet (a lost connection) without closing
 
     def _payload(self, index: int) -> bytes:
         raise NotImplementedError
@@ -140,6 +141,8 @@ class _PacedTrack(MediaStreamTrack):
         delay = self._start + self._index * self._interval - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        while self.held:
+            await asyncio.sleep(self._interval)
         packet = av.Packet(self._payload(self._index))
         packet.pts = self._index * self._step
         packet.time_base = self._time_base
