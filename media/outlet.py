@@ -3,9 +3,10 @@
 Its SSRC, sequence numbers and timestamps belong to the subscriber's leg and never change, so
 its source can be swapped server-side without renegotiation. A video switch waits for the new
 feed's keyframe (the old feed keeps playing until then), asking again while only deltas come: a
-lost PLI must not leave the program on the old source until the publisher's next keyframe. Frames wait in a small bounded backlog
-while the wire is not writable (DTLS not up yet, socket buffer full); when it is full the oldest
-frames go — for video up to the next keyframe, since later deltas depend on them.
+lost PLI must not leave the program on the old source until the publisher's next keyframe.
+Frames wait in a small bounded backlog while the wire is not writable (DTLS not up yet, socket
+buffer full); when it is full the oldest frames go — for video up to the next keyframe, since
+later deltas depend on them.
 """
 
 from __future__ import annotations
