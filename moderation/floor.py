@@ -73,11 +73,12 @@ def _revoke(desk: Desk, record: Record, args: Mapping[str, Any], actor: Actor, n
 
 def _holding(desk: Desk, args: Mapping[str, Any], pausing: bool) -> str:
     """The holder a pause (or resume) names; refused if it is not the holder or nothing would change."""
-    if desk.floor.holder != args["village"]:
+    holder = desk.floor.holder
+    if holder is None or holder != args["village"]:
         raise Conflict("Desa ini tidak sedang memegang waktu bicara")
     if (desk.floor.paused_at is not None) == pausing:
         raise Conflict("Waktu bicara sudah dijeda" if pausing else "Waktu bicara tidak sedang dijeda")
-    return desk.floor.holder
+    return holder
 
 
 def _pause(desk: Desk, record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
