@@ -121,10 +121,8 @@ async def test_the_caption_changes_with_the_picture_not_before_it(site: Site, pa
     first, second = [link for link in site.villages(interactive=True) if link.village.code != VENUE][:2]  # type: ignore[union-attr]
     viewer = site.villages(interactive=False)[0]
     assert first.village and second.village
-    chair = await open_page(pages, site.link("chair"))
     halls = [await open_page(pages, first.url), await open_page(pages, second.url)]
     watcher = await open_page(pages, viewer.url)
-    await online(chair)
     for page in (*halls, watcher):
         await join(page)
     for page in halls:
