@@ -2,9 +2,11 @@
 
 Its SSRC, sequence numbers and timestamps belong to the subscriber's leg and never change, so
 its source can be swapped server-side without renegotiation. A video switch waits for the new
-feed's keyframe (the old feed keeps playing until then). Frames wait in a small bounded backlog
-while the wire is not writable (DTLS not up yet, socket buffer full); when it is full the oldest
-frames go — for video up to the next keyframe, since later deltas depend on them.
+feed's keyframe (the old feed keeps playing until then), asking again while only deltas come: a
+lost PLI must not leave the program on the old source until the publisher's next keyframe.
+Frames wait in a small bounded backlog while the wire is not writable (DTLS not up yet, socket
+buffer full); when it is full the oldest frames go — for video up to the next keyframe, since
+later deltas depend on them.
 """
 
 from __future__ import annotations
@@ -88,12 +90,16 @@ class Outlet:
 
     def push(self, frame: Frame, feed: Feed) -> None:
         if feed is not self.feed:
-            if feed is not self._next_feed or not frame.keyframe:
+            if feed is not self._next_feed:
+                return
+            if not frame.keyframe:
+                self._ask_again(feed)
                 return
             self._switch(feed)
         if self._awaiting_keyframe:
             if not frame.keyframe:
                 self.frames_skipped += 1
+                self._ask_again(feed)
                 return
             self._awaiting_keyframe = False
         wire = self.wire
@@ -132,6 +138,11 @@ class Outlet:
         self.attach(None)
         self.wire = None
         self._history = []
+
+    def _ask_again(self, feed: Feed) -> None:
+        """Deltas while waiting for a keyframe: ask once more (the feed rate-limits; the dead never ask)."""
+        if self.wire is not None:
+            feed.request_keyframe()
 
     def _enqueue(self, frame: Frame) -> None:
         backlog = self._backlog

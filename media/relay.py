@@ -24,6 +24,10 @@ answer is narrowed to them, since forwarded bytes are only valid in the publishe
 and asks the publisher for one; subscribers' PLI/FIR reach the publisher as PLI, at most one per
 ``keyframe_interval`` per published track.
 
+**Presence.** ``on_presence(participant, live)`` reports a publisher's media starting and stopping:
+its peer closing, or no RTP from it for ``stall_after`` seconds (a lost connection goes quiet long
+before ICE gives up).
+
 **Beyond one core.** The control surface is also plain messages (:meth:`Relay.handle`: dicts in,
 dicts out), so the server can hold one relay per worker process, one per core, and send each
 message to the worker that owns the participant (hash of the id; a publisher's worker also
@@ -54,6 +58,7 @@ from media.errors import BadOffer, CodecUnsupported, MediaError, UnknownOperatio
 from media.feed import Feed
 from media.ice import IceConfig, relay_configuration
 from media.outlet import Outlet
+from media.presence import Presence, PresenceCallback
 from media.routes import VIDEO_LAYERS, Source
 from media.speaker import SpeakerDetector
 
@@ -79,6 +84,7 @@ class RelayConfig:
     speaking_interval: float = 0.25
     publish_bitrate: int = 2_500_000  # the REMB every publisher gets (media/bandwidth.py)
     start_bitrate: int = 1_000_000  # what a publisher's Chrome starts at, should the first REMB come late
+    stall_after: float = 1.0  # seconds without RTP from a publisher before its media counts as stopped
 
     def __post_init__(self) -> None:
         if self.video_codec not in VIDEO_CODECS:
@@ -108,9 +114,15 @@ def default_name(kind: str, role: str, index: int) -> str:
 class Relay:
     """Peers by participant id, feeds by source, routes by subscriber; all on one event loop."""
 
-    def __init__(self, config: RelayConfig | None = None, on_speaking: SpeakingCallback | None = None) -> None:
+    def __init__(
+        self,
+        config: RelayConfig | None = None,
+        on_speaking: SpeakingCallback | None = None,
+        on_presence: PresenceCallback | None = None,
+    ) -> None:
         self.config = config or RelayConfig()
         self._on_speaking = on_speaking
+        self._presence = Presence(self.config.stall_after, on_presence)
         self._peers: dict[str, Peer] = {}
         self._feeds: dict[Source, Feed] = {}
         self._routes: dict[str, dict[str, Source | None]] = {}
@@ -159,6 +171,7 @@ class Relay:
         for participant in list(self._peers):
             await self._drop_peer(participant)
         self._routes.clear()
+        await self._presence.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -300,6 +313,8 @@ class Relay:
     def _on_packet(self, peer: Peer, feed: Feed, packet: RtpPacket) -> None:
         now = asyncio.get_running_loop().time()
         peer.last_seen = now
+        if packet.payload and self._peers.get(peer.participant) is peer:  # media (not padding), not a straggler
+            self._presence.seen(peer.participant, now)
         feed.bytes_in += len(packet.payload)
         if feed.media_ssrc is None:
             feed.media_ssrc = packet.ssrc
@@ -345,6 +360,7 @@ class Relay:
         if peer is None or (expected is not None and peer is not expected):
             return
         del self._peers[participant]
+        self._presence.gone(participant)
         for source, feed in peer.feeds.items():
             if self._feeds.get(source) is feed:
                 del self._feeds[source]

@@ -45,6 +45,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "floor.yield": _VILLAGES,
     "floor.revoke": _STAFF,
     "floor.extend": _STAFF,
+    "floor.pause": frozenset({Role.SYSTEM.value}),  # the hub, when the holder's media stops
+    "floor.resume": frozenset({Role.SYSTEM.value}),
     "participant.mute": _STAFF,
     "participant.unmute": _STAFF,
     "spotlight.set": _STAFF,

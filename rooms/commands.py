@@ -97,6 +97,8 @@ SCHEMAS: Mapping[str, Obj] = {
         "floor.yield": _nothing,
         "floor.revoke": _nothing,
         "floor.extend": {"seconds": Field(_SECONDS)},
+        "floor.pause": _village,
+        "floor.resume": _village,
         "participant.mute": _village,
         "participant.unmute": _village,
         "spotlight.set": {"village": Field(Nullable(_CODE))},

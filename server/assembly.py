@@ -76,6 +76,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     "floor.granted": frozenset({"floor", "queue"}),
     "floor.ended": frozenset({"floor", "speaking"}),
     "floor.extended": frozenset({"floor"}),
+    **dict.fromkeys(("floor.paused", "floor.resumed"), frozenset({"floor"})),
     "participant.muted": frozenset({"roster", "floor"}),
     "participant.unmuted": frozenset({"roster", "floor"}),
     "spotlight.set": frozenset({"floor"}),
@@ -189,11 +190,15 @@ class Assembly:
     def touched(events: Iterable[Event | RecordedEvent]) -> set[str]:
         return set().union(*(TOUCHES.get(e.type, frozenset()) for e in events))
 
+    @property
+    def floor_holder(self) -> str | None:
+        return self._desk.floor.holder
+
     def media_plan(self) -> dict[str, Any]:
-        stage_ = self._desk.stage
+        stage_, floor_ = self._desk.stage, self._desk.floor
         return {
             "venue": self._record.session.venue,
-            "floor": self._desk.floor.holder,
+            "floor": None if floor_.paused_at is not None else floor_.holder,  # a paused holder's media is gone
             "spotlight": stage_.spotlight,
             "muted": sorted(stage_.muted),
             "interactive": sorted(stage_.interactive),

@@ -5,6 +5,7 @@ relay participant ids ``"<session>/<actor id>"``, each subscriber's role ("staff
 "viewer"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
 The chair's peer publishes the venue. Routes are recomputed whenever a peer joins or leaves and
 whenever the log records something that changes the plan (floor, spotlight, mute, promote).
+When the floor holder's media stops or returns, the floor is paused or resumed (server.floorwatch).
 
 Events (each acked ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``):
 ``media.ice`` → ``{"iceServers": [...]}`` (STUN, TURN with time-limited credentials);
@@ -34,6 +35,7 @@ from rooms.actors import Kind, Role
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
+from server.floorwatch import follow_media
 from server.push import room
 from server.service import Sessions
 from server.sockets import Channel, Connection
@@ -79,7 +81,7 @@ class Signalling:
     def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, config: RelayConfig,
                  stats_interval: float = 2.0) -> None:
         self.sio, self.channel, self.sessions, self.ice = sio, channel, sessions, config.ice
-        self.relay = Relay(config, on_speaking=self.speaking)
+        self.relay = Relay(config, on_speaking=self.speaking, on_presence=self.presence)
         self._stats_interval = stats_interval
         self._owners: dict[str, str] = {}  # relay participant → the socket that owns its peer
         self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
@@ -192,6 +194,10 @@ class Signalling:
         session, ident = _split(pid)
         report = {"participant": ident, "speaking": speaking}
         self.channel.spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
+
+    def presence(self, pid: str, live: bool) -> None:
+        session, ident = _split(pid)
+        self.channel.spawn(follow_media(self.sessions, session, ident, live, time.time()))
 
     async def _report_stats(self) -> None:
         while True:

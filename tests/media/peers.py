@@ -130,6 +130,7 @@ class _PacedTrack(MediaStreamTrack):
         self._index = 0
         self._start: float | None = None
         self.sent = 0
+        self.held = False  # a publisher that goes quiet (a lost connection) without closing
 
     def _payload(self, index: int) -> bytes:
         raise NotImplementedError
@@ -140,6 +141,8 @@ class _PacedTrack(MediaStreamTrack):
         delay = self._start + self._index * self._interval - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+        while self.held:
+            await asyncio.sleep(self._interval)
         packet = av.Packet(self._payload(self._index))
         packet.pts = self._index * self._step
         packet.time_base = self._time_base
@@ -153,18 +156,23 @@ class ClipTrack(_PacedTrack):
         super().__init__("video", 1 / clip.fps, VIDEO_RATE)
         self.clip = clip
         self.keyframe_requests = 0
+        self.natural_keyframes = True  # False: after the first picture, keyframes only on request
+        self.lost_requests = 0  # keyframe requests that never arrive (a PLI lost on the way)
         self._keyframe_wanted = False
 
     def request_keyframe(self) -> None:
         self.keyframe_requests += 1
-        self._keyframe_wanted = True
+        if self.lost_requests:
+            self.lost_requests -= 1
+        else:
+            self._keyframe_wanted = True
 
     def _payload(self, index: int) -> bytes:
         position = index % len(self.clip.delta)
-        if self._keyframe_wanted or position == 0:
+        if self._keyframe_wanted or (position == 0 and (index == 0 or self.natural_keyframes)):
             self._keyframe_wanted = False
             return self.clip.intra[position]
-        return self.clip.delta[position]
+        return self.clip.delta[position or 1]
 
 
 class OpusTrack(_PacedTrack):

@@ -38,6 +38,24 @@ async def test_a_floor_change_switches_the_program_slot_on_a_keyframe(
     assert timestamps == sorted(timestamps)  # one RTP clock across the switch
 
 
+
+async def test_a_switch_asks_again_when_its_keyframe_request_is_lost(
+    relay: Relay, clients: Callable[..., Client], vp8_clip
+) -> None:
+    hall = ClipTrack(vp8_clip)
+    hall.natural_keyframes, hall.lost_requests = False, 1  # the switch's PLI is lost; nothing else would come
+    await connect(relay, "venue", clients(publish={"high": ClipTrack(vp8_clip)}))
+    await connect(relay, "hall", clients(publish={"high": hall}))
+    viewer = clients(receive={"program": "video"})
+    relay.route("viewer", {"program": Source("venue", "video")})
+    await connect(relay, "viewer", viewer)
+    await wait_for(lambda: viewer.count("program") >= 10)
+
+    relay.route("viewer", {"program": Source("hall", "video")})
+    outlet = relay.peer("viewer").outlets["program"]
+    await wait_for(lambda: outlet.feed is not None and outlet.feed.source.publisher == "hall")
+    assert hall.keyframe_requests >= 2 and hall.lost_requests == 0
+
 async def test_mute_stops_audio_to_everyone_and_unmute_restores_it(
     relay: Relay, clients: Callable[..., Client], opus_packets
 ) -> None:

@@ -13,6 +13,7 @@ from rooms.roster import Village
 VILLAGES = [Village(f"35.10.0{k}.200{i}", f"Desa {k}{i}", f"35.10.0{k}", f"Kec {k}", "desa")
             for k in (1, 2) for i in (1, 2, 3)]
 STAFF = Actor(Kind.MODERATOR, "mod:ani")
+SYSTEM = Actor(Kind.SYSTEM, "hub")
 
 
 class Bench:
@@ -52,6 +53,27 @@ def test_turn_lengths_come_from_the_event_times() -> None:
     assert bench.desk.floor.holder is None
     with pytest.raises(Conflict):
         bench.do(hall(4), "floor.yield", 201.0)
+
+
+def test_a_paused_turn_stops_its_countdown_and_its_speaking_time() -> None:
+    bench = Bench()
+    code = VILLAGES[2].code
+    bench.do(STAFF, "floor.grant", 100.0, village=code, seconds=120)
+    with pytest.raises(Conflict):
+        bench.do(SYSTEM, "floor.resume", 101.0, village=code)  # not paused
+    with pytest.raises(Conflict):
+        bench.do(SYSTEM, "floor.pause", 101.0, village=VILLAGES[0].code)  # not the holder
+    bench.do(SYSTEM, "floor.pause", 110.0, village=code)
+    with pytest.raises(Conflict):
+        bench.do(SYSTEM, "floor.pause", 111.0, village=code)
+    assert bench.desk.floor.stopped(125.0) == 15.0
+    bench.do(SYSTEM, "floor.resume", 130.0, village=code)
+    bench.do(SYSTEM, "floor.pause", 150.0, village=code)
+    bench.do(STAFF, "floor.revoke", 160.0)  # ended while paused: the running pause is not spoken time
+    assert bench.desk.floor.spoken == {code: 30.0}
+    assert bench.desk.floor.paused_at is None and bench.desk.floor.paused == 0.0
+    bench.do(STAFF, "floor.grant", 200.0, village=code, seconds=60)
+    assert bench.desk.floor.stopped(250.0) == 0.0  # a new turn starts unpaused
 
 
 def test_wind_up_ends_the_running_turn_only() -> None:

@@ -13,8 +13,9 @@ def test_deny_by_default() -> None:
     assert not permitted("session.start", None)
 
 
-def test_the_system_only_records_attendance_and_the_public_only_supports() -> None:
-    assert {c for c, who in PERMISSIONS.items() if "system" in who} == {"attendance.join", "attendance.leave"}
+def test_the_system_only_records_attendance_and_pauses_the_floor_the_public_only_supports() -> None:
+    system = {"attendance.join", "attendance.leave", "floor.pause", "floor.resume"}
+    assert {c for c, who in PERMISSIONS.items() if "system" in who} == system
     assert {c for c, who in PERMISSIONS.items() if "public" in who} == {"support.give"}
     assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke", "credential.reissue"}
 

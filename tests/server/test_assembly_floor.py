@@ -9,6 +9,7 @@ from tests.server.test_assembly_kit import (
     PESANGGARAN,
     ROSTER,
     SARONGAN,
+    SYSTEM,
     VENUE,
     VIEWONLY,
     Hub,
@@ -94,6 +95,30 @@ def test_the_floor_passes_from_the_queue_with_a_countdown_and_time_is_totalled()
         ("Rogojampi", 187.0),
         ("Pesanggaran", 10.0),
     ]
+    assert hub.refold().snapshot("staff") == hub.assembly.snapshot("staff")
+
+
+def test_the_hub_pauses_a_turn_while_the_holders_media_is_gone() -> None:
+    hub = Hub()
+    [granted] = hub.do(MOD, "floor.grant", village=PESANGGARAN.id, seconds=120)
+    assert hub.assembly.media_plan()["floor"] == PESANGGARAN.id
+    hub.now += 20
+    assert hub.refused(PESANGGARAN, "floor.pause", village=PESANGGARAN.id).code == "forbidden"
+    assert hub.refused(MOD, "floor.pause", village=PESANGGARAN.id).code == "forbidden"
+    [paused] = hub.do(SYSTEM, "floor.pause", village=PESANGGARAN.id)
+    floor = hub.model("floor", "public")
+    assert (floor["paused_at"], floor["deadline"]) == (paused.at, granted.at + 120)
+    assert floor["holder"]["village"] == PESANGGARAN.id  # still its turn
+    assert hub.assembly.media_plan()["floor"] is None  # the program falls back to the venue
+    hub.now += 30
+    [resumed] = hub.do(SYSTEM, "floor.resume", village=PESANGGARAN.id)
+    floor = hub.model("floor", "public")
+    assert (floor["paused_at"], floor["deadline"]) == (None, granted.at + 120 + resumed.at - paused.at)
+    assert hub.assembly.media_plan()["floor"] == PESANGGARAN.id
+    hub.now += 10
+    [ended] = hub.do(PESANGGARAN, "floor.yield")
+    spoken = ended.at - granted.at - (resumed.at - paused.at)
+    assert [(r["village"], r["seconds"]) for r in hub.model("speaking")["villages"]] == [(PESANGGARAN.id, spoken)]
     assert hub.refold().snapshot("staff") == hub.assembly.snapshot("staff")
 
 

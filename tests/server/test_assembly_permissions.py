@@ -60,6 +60,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "floor.yield": {},
     "floor.revoke": {},
     "floor.extend": {"seconds": 30},
+    "floor.pause": {"village": SARONGAN.id},
+    "floor.resume": {"village": SARONGAN.id},
     "participant.mute": {"village": SARONGAN.id},
     "participant.unmute": {"village": SARONGAN.id},
     "spotlight.set": {"village": SARONGAN.id},

@@ -96,6 +96,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "floor.yield": st.just({}),
     "floor.revoke": st.just({}),
     "floor.extend": st.fixed_dictionaries({"seconds": seconds}),
+    "floor.pause": st.fixed_dictionaries({"village": codes}),
+    "floor.resume": st.fixed_dictionaries({"village": codes}),
     "participant.mute": st.fixed_dictionaries({"village": codes}),
     "participant.unmute": st.fixed_dictionaries({"village": codes}),
     "spotlight.set": st.fixed_dictionaries({"village": st.none() | codes}),

@@ -11,6 +11,7 @@ import socketio
 from aiortc import RTCSessionDescription
 
 from server.app import SIGNALLING
+from server.keys import SESSIONS
 from tests.media.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
 from tests.server.conftest import VENUE, Hub
 
@@ -122,3 +123,45 @@ async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: H
     finally:
         for peer in (viewonly, public, mod):
             await peer.client.close()
+
+
+async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+    speaker_code = next(c for c in hub.interactive if c != VENUE)
+    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
+    speaker_sio = (await hub.connect(speaker_code)).sio
+    speaker = Peer(speaker_sio, publisher(clip, opus))
+    watcher = Peer((await hub.connect(next(c for c in hub.villages if c not in hub.interactive))).sio, viewer())
+    mod = await hub.connect("moderator")
+    await mod.sync()
+    paused = lambda models: models["floor"]["paused_at"] is not None  # noqa: E731
+    back = None
+    try:
+        for peer in (chair, speaker, watcher):
+            assert (await peer.join())["ok"]
+        await mod.ok("session.start")
+        await mod.ok("floor.grant", village=speaker_code, seconds=120)
+        await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
+
+        for track in speaker.client.tracks.values():  # the hall's link goes quiet (no close, no socket drop)
+            track.held = True
+        await mod.wait_for(paused, 10)
+        await wait_for(lambda: watcher.routes.get("program") == "chair", 10)  # the program falls back to the venue
+        for track in speaker.client.tracks.values():
+            track.held = False
+        await mod.wait_for(lambda m: not paused(m), 10)
+        await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
+
+        await speaker_sio.disconnect()  # a reload: the socket and the peer close
+        await mod.wait_for(paused, 10)
+        back = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+        assert (await back.join())["ok"]
+        await mod.wait_for(lambda m: not paused(m), 10)
+        await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
+
+        records = await hub.app[SESSIONS].log.read(hub.session)
+        pauses = [(r.type, r.actor) for r in records if r.type in ("floor.paused", "floor.resumed")]
+        assert pauses == [("floor.paused", "hub"), ("floor.resumed", "hub")] * 2
+    finally:
+        for peer in (chair, speaker, watcher, back):
+            if peer is not None:
+                await peer.client.close()

@@ -73,6 +73,7 @@ class Pages:
     async def open(self, url: str, viewport: dict[str, int] = CONSOLE) -> Page:
         context = await self.browser.new_context(viewport=viewport)  # type: ignore[arg-type]
         context.set_default_timeout(10_000)
+        context.set_default_navigation_timeout(60_000)  # a page load on a busy 2-core machine
         self.contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda err: self.errors.append(f"{url}: {err}"))

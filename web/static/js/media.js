@@ -1,12 +1,19 @@
 // The hall's own camera and microphone: preview and level meter for the pre-join check (relay.js
 // sends them to the hub).
 
-/** Open the camera and microphone (the browser asks the hall's permission). */
-export function openCamera() {
+/** Open the camera and microphone (the browser asks the hall's permission); devices: {video, audio} ids. */
+export function openCamera(devices = {}) {
+  const exactly = (id) => (id ? { deviceId: { exact: id } } : {});
   return navigator.mediaDevices.getUserMedia({
-    video: { width: { ideal: 1280 }, height: { ideal: 720 } },
-    audio: { echoCancellation: true, noiseSuppression: true },
+    video: { width: { ideal: 1280 }, height: { ideal: 720 }, ...exactly(devices.video) },
+    audio: { echoCancellation: true, noiseSuppression: true, ...exactly(devices.audio) },
   });
+}
+
+/** The device ids a stream's camera and microphone came from. */
+export function devicesOf(stream) {
+  const id = (tracks) => tracks[0]?.getSettings().deviceId ?? null;
+  return { video: id(stream.getVideoTracks()), audio: id(stream.getAudioTracks()) };
 }
 
 /**

@@ -4,9 +4,11 @@
 // publishes sends its camera as two video layers (high for the program, low for the grids) and
 // its microphone. What the page receives arrives on a fixed set of slots ("program", "floor",
 // "grid0", ...) whose sources the hub switches by itself when the floor changes, so nothing is
-// renegotiated; "media.routes" says which participant each slot shows.
+// renegotiated; "media.routes" says which participant each slot shows — from the new source's
+// first keyframe on, which may come well after the message: captions wait for it (pictured()).
 
 import { t } from "./i18n.js";
+import { holderOf } from "./shape.js";
 
 const GATHER_TIMEOUT_MS = 2500; // a page must not wait forever for the last ICE candidate
 const RETRY_MS = 2000;
@@ -17,6 +19,23 @@ const HIGH = { maxBitrate: 1_200_000, priority: "low" };
 const LOW = { maxBitrate: 150_000, priority: "high" };
 const LOW_SIZE = { width: 320, height: 180, frameRate: 15 };
 const MIC = { priority: "high" };
+const KEYFRAME_POLL_MS = 100;
+const PICTURE_WAIT_MS = 15000; // a source that never sends a picture does not keep the old caption for ever
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Keyframes a receiver has decoded (null once its peer is gone). */
+async function keyframesOf(receiver) {
+  try {
+    let total = 0;
+    (await receiver.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp") total += s.keyFramesDecoded ?? 0;
+    });
+    return total;
+  } catch {
+    return null;
+  }
+}
 
 function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -63,6 +82,7 @@ export class MediaLink {
     this.stream = null;
     this.pc = null;
     this.streams = new Map(); // slot → MediaStream
+    this.receivers = new Map(); // slot → RTCRtpReceiver
     this.routes = {};
     this.wanted = false;
     this.attempt = 0;
@@ -85,6 +105,7 @@ export class MediaLink {
     const attempt = ++this.attempt;
     this.pc?.close();
     this.pc = null;
+    this.receivers.clear();
     if (!this.live.socket.connected) return; // "connect" calls again
     try {
       const ice = await this.live.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("media.ice", {});
@@ -109,6 +130,7 @@ export class MediaLink {
         if (!slot) return;
         const stream = new MediaStream([event.track]);
         this.streams.set(slot, stream);
+        this.receivers.set(slot, event.receiver);
         this.onTrack?.(slot, stream);
       };
       pc.onconnectionstatechange = () => {
@@ -134,6 +156,21 @@ export class MediaLink {
       console.warn("media link:", err.code ?? "", err.message);
       this.onState?.(err.code === "forbidden" ? "forbidden" : "failed");
       if (err.code !== "forbidden") setTimeout(() => this.wanted && attempt === this.attempt && this.connect(), RETRY_MS);
+    }
+  }
+
+  /**
+   * Resolves once a video slot shows a new source's first picture: a switch lands on the new
+   * source's keyframe, so the slot's decoded keyframes go up (or PICTURE_WAIT_MS passes).
+   */
+  async pictured(slot) {
+    const receiver = this.receivers.get(slot);
+    const before = receiver ? await keyframesOf(receiver) : null;
+    const until = performance.now() + PICTURE_WAIT_MS;
+    while (before !== null && performance.now() < until) {
+      await sleep(KEYFRAME_POLL_MS);
+      const now = await keyframesOf(receiver);
+      if (now === null || now > before) return;
     }
   }
 
@@ -174,7 +211,11 @@ export function captionOf(models, participant) {
   if (participant === "chair") {
     const venue = models.session?.venue;
     const v = (models.roster ?? []).find((r) => r.village === venue?.code);
-    return t("program.caption_venue", { name: venue?.name ?? "", kecamatan: v?.kecamatan ?? "" });
+    const text = t("program.caption_venue", { name: venue?.name ?? "", kecamatan: v?.kecamatan ?? "" });
+    const holder = holderOf(models);
+    // the floor is paused while its holder's media is gone: the venue stands in, and says why
+    return models.floor?.paused_at && holder ? t("program.caption_holder_lost", { venue: text, name: holder.name })
+      : text;
   }
   const v = (models.roster ?? []).find((r) => r.village === participant);
   return v ? t("program.caption_village", { name: v.name, kecamatan: v.kecamatan }) : "";
@@ -188,16 +229,28 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
   const video = document.querySelector('video[data-relay-slot="program"]');
   const caption = document.querySelector('[data-relay-caption="program"]');
   const playAudio = audioSink(document.body);
+  let pictured; // who the program's picture shows (null: this page's own camera); the caption names it
+  let target; // who the latest routes put on the program
+  let switching = 0;
   // The hub never sends a page its own media: when the program is this page itself (the chair's
   // venue camera, a hall holding the floor), its slot is empty and the screen shows its own camera.
   const show = () => {
-    const routed = link.routes.program;
-    const own = !routed && link.stream;
+    const own = !pictured && link.stream;
     if (video) {
       attachVideo(video, own ? link.stream : link.streams.get("program"));
       video.closest(".screen")?.classList.toggle("live", Boolean(video.srcObject));
     }
-    if (caption) caption.textContent = captionOf(live.models, own ? live.me?.id : routed);
+    if (caption) caption.textContent = captionOf(live.models, own ? live.me?.id : pictured);
+  };
+  // A new source shows from its first keyframe, which under load comes seconds after the routes;
+  // until then the screen keeps what it shows, and its caption.
+  const follow = async (routed) => {
+    const turn = ++switching;
+    target = routed;
+    if (routed && pictured !== undefined && routed !== pictured) await link.pictured("program");
+    if (turn !== switching) return;
+    pictured = routed;
+    show();
   };
   const link = new MediaLink(live, {
     videoSlots,
@@ -207,14 +260,15 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
       onTrack?.(slot, stream);
     },
     onRoutes: (routes) => {
-      show();
+      const routed = routes.program ?? null;
+      if (routed !== target) follow(routed);
       onRoutes?.(routes);
     },
     onState: (state) => {
       document.body.dataset.media = state;
     },
   });
-  live.watch((changed) => (changed.has("roster") || changed.has("session")) && show());
+  live.watch((changed) => ["roster", "session", "floor"].some((name) => changed.has(name)) && show());
   window.relayLink = link; // for diagnostics from the browser console (and the page tests)
   return link;
 }

@@ -15,11 +15,13 @@ export function floorView(live) {
     const floor = live.models.floor;
     const holder = holderOf(live.models);
     const end = floor?.deadline ?? (floor?.granted_at ?? 0) + (floor?.seconds ?? 0);
-    const left = holder && end ? end - serverNow() : null;
-    const state = left === null ? "idle" : left <= 0 ? "over" : left <= ENDING_SECONDS ? "ending" : "running";
+    const paused = floor?.paused_at ?? null; // the holder's media is gone: the clock stands still
+    const left = holder && end ? end - (paused ?? serverNow()) : null;
+    let state = left === null ? "idle" : left <= 0 ? "over" : left <= ENDING_SECONDS ? "ending" : "running";
+    let text = left === null ? "--:--" : left <= 0 ? t("floor.time_up") : minutes(left);
+    if (left !== null && paused) [state, text] = ["paused", t("floor.paused", { time: text })];
     for (const box of boxes) {
-      const clock = part(box, "countdown");
-      clock.textContent = left === null ? "--:--" : left <= 0 ? t("floor.time_up") : minutes(left);
+      part(box, "countdown").textContent = text;
       box.dataset.state = state;
     }
   };

@@ -1,7 +1,7 @@
 // The village hall: pre-join check, then the program, the speaker queue, ballots and proposals.
 import { $, h, patch, show } from "./dom.js";
 import { config, rupiah, t } from "./i18n.js";
-import { levelMeter, openCamera } from "./media.js";
+import { devicesOf, levelMeter, openCamera } from "./media.js";
 import { programLink } from "./relay.js";
 import { connectPage, describe, notify } from "./live.js";
 import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
@@ -10,10 +10,12 @@ import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "
 const live = connectPage();
 const link = programLink(live);
 const HEARD = 0.02; // a level above this means the microphone hears the room
+const PASS_HOURS = 8; // a hall that passed its pre-join check today goes straight back in after a reload
 
 let stream = null;
 let stopMeter = null;
 let joined = false;
+let rejoining = false;
 let wasInteractive = null;
 
 const myCode = () => live.me?.id;
@@ -26,11 +28,11 @@ function setCheck(el, state, text) {
 
 // ---- pre-join ----------------------------------------------------------------------------------
 
-async function startCamera() {
+async function startCamera(devices = {}) {
   if (stream) return stream;
   setCheck($("camera-check"), "wait", t("prejoin.camera_wait"));
   try {
-    stream = await openCamera();
+    stream = await openCamera(devices);
   } catch (err) {
     setCheck($("camera-check"), "bad", t("prejoin.camera_failed", { reason: err.name }));
     $("camera-state").textContent = t("prejoin.camera_failed", { reason: err.name });
@@ -59,6 +61,29 @@ async function testHub() {
   else setCheck($("hub-check"), "ok", t("prejoin.hub_ok", { ms: Math.round(rtt) }));
 }
 
+// The passed check is kept in this browser (with the devices it used), for this session and hall only.
+const passKey = () => `mh:prejoin:${config.session}:${myCode()}`;
+
+function rememberPass() {
+  localStorage.setItem(passKey(), JSON.stringify({ at: Date.now(), devices: stream ? devicesOf(stream) : {} }));
+}
+
+function passedCheck() {
+  try {
+    const pass = JSON.parse(localStorage.getItem(passKey()) ?? "null");
+    return pass && Date.now() - pass.at < PASS_HOURS * 3600_000 ? pass : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Back in after a reload or a language switch, with the devices of the check (if they are still there). */
+async function rejoin(pass, interactive) {
+  rejoining = true;
+  if (interactive && !(await startCamera(pass.devices ?? {}))) return; // gone: the hall checks again
+  join();
+}
+
 function join() {
   joined = true;
   stopMeter?.();
@@ -70,9 +95,12 @@ function join() {
   $("program-title").focus?.();
 }
 
-$("camera-start").addEventListener("click", startCamera);
+$("camera-start").addEventListener("click", () => startCamera());
 $("hub-test").addEventListener("click", testHub);
-$("join").addEventListener("click", join);
+$("join").addEventListener("click", () => {
+  rememberPass();
+  join();
+});
 
 // ---- who I am, and being promoted --------------------------------------------------------------
 
@@ -92,7 +120,9 @@ function renderMe() {
   const interactive = me.mode === "interactive";
   if (!joined) {
     $("prejoin-lead").textContent = t(interactive ? "prejoin.lead" : "prejoin.lead_viewonly");
-    if (interactive && !stream) startCamera();
+    const pass = rejoining ? null : passedCheck();
+    if (pass) rejoin(pass, interactive);
+    else if (interactive && !stream && !rejoining) startCamera();
   } else {
     show($("camera-card"), interactive);
     const promoted = interactive && wasInteractive === false;
