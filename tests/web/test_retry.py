@@ -23,8 +23,9 @@ class LosesOneReply:
     def __init__(self, log: Any) -> None:
         self.log, self.armed = log, False
 
-    async def append(self, session_id: str, events: Sequence[Event], expected_version: int) -> list[RecordedEvent]:
-        records: list[RecordedEvent] = await self.log.append(session_id, events, expected_version)
+    async def append(self, session_id: str, events: Sequence[Event], expected_version: int,
+                     **ballot_boxes: Any) -> list[RecordedEvent]:
+        records: list[RecordedEvent] = await self.log.append(session_id, events, expected_version, **ballot_boxes)
         if self.armed and any(e.type == "proposal.submitted" for e in events):
             self.armed = False
             raise OSError("reply lost")
