@@ -34,6 +34,8 @@ from server.service import Sessions
 log = logging.getLogger(__name__)
 
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+COSTS: dict[str, float] = {}
+MALFORMED_LIMIT = 3
 
 
 @dataclass(slots=True)
