@@ -1,0 +1,36 @@
+"""Socket.IO frames that do not parse become one event the channel can count, not a traceback.
+
+python-socketio raises from its packet decoder on a frame like ``42[`` and engine.io logs
+the full traceback for every such frame while the socket stays open. This packet class turns
+any frame outside the protocol the pages speak (JSON events and acks, no binary attachments)
+into the event ``MALFORMED``, so the channel logs it once per connection and disconnects after
+a few.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socketio import packet
+
+MALFORMED = "protocol.malformed"
+_SPOKEN = {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK}
+
+
+def _named_event(data: Any) -> bool:
+    return isinstance(data, list) and bool(data) and isinstance(data[0], str)
+
+
+class Packet(packet.Packet):  # type: ignore[misc]  # socketio ships no types
+    packet_type: Any
+    data: Any
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            attachments = super().decode(encoded_packet)
+        except (ValueError, TypeError, IndexError, AttributeError):  # the decoder's ways of saying "not a frame"
+            attachments = -1
+        if attachments != 0 or self.packet_type not in _SPOKEN or (
+                self.packet_type == packet.EVENT and not _named_event(self.data)):
+            self.packet_type, self.namespace, self.id, self.data = packet.EVENT, "/", None, [MALFORMED]
+        return 0
