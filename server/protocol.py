@@ -4,7 +4,7 @@ python-socketio raises from its packet decoder on a frame like ``42[`` and engin
 the full traceback for every such frame while the socket stays open. This packet class turns
 any frame outside the protocol the pages speak (JSON events and acks, no binary attachments)
 into the event ``MALFORMED``, so the channel logs it once per connection and disconnects after
-a few.
+a few. An event named ``*`` is renamed: it would reach the catch-all handler without its name.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from socketio import packet
 
 MALFORMED = "protocol.malformed"
+_CATCH_ALL = "*"  # an event of this name would reach the catch-all handler without its name
 _SPOKEN = {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK}
 
 
@@ -33,4 +34,6 @@ class Packet(packet.Packet):  # type: ignore[misc]  # socketio ships no types
         if attachments != 0 or self.packet_type not in _SPOKEN or (
                 self.packet_type == packet.EVENT and not _named_event(self.data)):
             self.packet_type, self.namespace, self.id, self.data = packet.EVENT, "/", None, [MALFORMED]
+        elif self.packet_type == packet.EVENT and self.data[0] == _CATCH_ALL:
+            self.data[0] = "(*)"  # so every handler is called (sid, data) or (event, sid, data), never ambiguously
         return 0

@@ -28,7 +28,7 @@ import socketio
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
-from rooms.errors import DomainError, Forbidden, Invalid, UnknownCommand
+from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
 from server.config import Config
@@ -230,7 +230,8 @@ class Channel:
 
     def _metered(self, event: str, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def metered(*args: Any) -> Any:
-            # the catch-all gets (event, sid, *data); every other handler (sid, *data)
+            # the catch-all gets (event, sid, *data), every other handler (sid, *data): no event is named
+            # "*" (server.protocol renames it)
             name, sid, data = (args[0], args[1], args[2:]) if event == "*" else (event, args[0], args[1:])
             refusal = self._admit(sid, name, data)
             if refusal is not None:
@@ -240,9 +241,9 @@ class Channel:
 
         return metered
 
-    def _admit(self, sid: object, event: str, data: tuple[object, ...]) -> dict[str, Any] | None:
+    def _admit(self, sid: str, event: str, data: tuple[object, ...]) -> dict[str, Any] | None:
         """A refusal if the event is over its client's budget or an offer too large; else None."""
-        conn = self.conns.get(sid) if isinstance(sid, str) else None
+        conn = self.conns.get(sid)
         if conn is None:  # the handler refuses it
             return None
         if not self.buckets.take(conn.client, time.monotonic(), COSTS.get(event, 1.0)):
@@ -279,10 +280,7 @@ class Channel:
         return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
                 "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
 
-    async def on_command(self, event: str, sid: object, *args: object) -> dict[str, Any]:
-        if not isinstance(sid, str):
-            # an event literally named "*" reaches this catch-all without its name: (sid, data)
-            return _fail(UnknownCommand("Perintah tidak dikenal: '*'"))
+    async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         started = time.perf_counter()
         conn = self.conns.get(sid)
         result = await self._command(conn, event, args)
