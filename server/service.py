@@ -172,7 +172,8 @@ class Sessions:
     async def _rebuild(self, session_id: str) -> Assembly:
         assembly = Assembly(session_id)
         await self._catch_up(assembly)
-        self._cache[session_id] = assembly
+        if assembly.version:  # an id with no log leaves nothing behind
+            self._cache[session_id] = assembly
         return assembly
 
     async def get(self, session_id: str, fresh: bool = True) -> Assembly:
@@ -191,7 +192,6 @@ class Sessions:
             else:
                 await self._catch_up(assembly)
         if assembly.version == 0:
-            del self._cache[session_id]
             raise NotFound("Sesi tidak ditemukan")
         return assembly
 

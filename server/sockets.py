@@ -16,6 +16,7 @@ are logged once per connection, which is closed after a few.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -42,7 +43,8 @@ from server.service import Sessions
 log = logging.getLogger(__name__)
 
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-COSTS: dict[str, float] = {"sync": 10.0, "media.offer": 10.0}  # a snapshot is big; an offer is a peer to set up
+# a snapshot is big, an offer a peer to set up; a hall's three screens loading at once still fit the burst
+COSTS: dict[str, float] = {"sync": 5.0, "media.offer": 5.0}
 MALFORMED_LIMIT = 3  # frames that do not parse a connection may send before it is closed
 _UNMETERED = {"connect", "disconnect", MALFORMED}  # a bad frame is counted, never refused: it must close
 _MEDIA_LINE = re.compile(r"(?:^|[\r\n])m=")  # whatever the line ends
@@ -229,6 +231,7 @@ class Channel:
                 self.sio.on(event, self._metered(event, handler))
 
     def _metered(self, event: str, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(handler)
         async def metered(*args: Any) -> Any:
             # the catch-all gets (event, sid, *data), every other handler (sid, *data): no event is named
             # "*" (server.protocol renames it)

@@ -18,9 +18,9 @@ import socketio
 from rooms.errors import NotFound
 from rooms.log.sqlite import SqliteLog
 from rooms.session import create_session as session_events
-from server.app import CHANNEL
+from server.app import CHANNEL, SIO
 from server.service import Sessions
-from server.sockets import COSTS, MALFORMED_LIMIT
+from server.sockets import _UNMETERED, COSTS, MALFORMED_LIMIT
 from tests.hubproc import HubProcess, create_session
 from tests.server.conftest import VENUE, Hub, small_roster
 from tests.server.test_assembly_kit import ADMIN, ROSTER
@@ -83,6 +83,7 @@ async def test_asking_about_sessions_leaves_no_lock_behind(tmp_path: Path) -> No
         await sessions.create("ada-0001", session_events("Uji", ROSTER[:3], ROSTER[0].code, [], ADMIN, 1.0))
         await asyncio.gather(*[sessions.get("ada-0001") for _ in range(5)])
         assert sessions._locks == {}  # the lock map holds only sessions in use
+        assert sessions.cached("tidak-ada-0001") is None
     finally:
         await log.close()
 
@@ -92,6 +93,13 @@ def _rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
+
+
+async def test_every_event_handler_is_metered(hub: Hub) -> None:
+    handlers = hub.app[SIO].handlers["/"]
+    assert {"sync", "*", "media.offer", "media.ice"} <= set(handlers)
+    for event, handler in handlers.items():
+        assert event in _UNMETERED or hasattr(handler, "__wrapped__"), event
 
 
 async def test_syncs_are_charged_and_refused_after_the_budget(hub: Hub) -> None:
