@@ -125,6 +125,17 @@ async def test_connections_of_one_credential_share_a_bucket(hub: Hub) -> None:
     assert (await other.cmd("hand.lower")).get("error") != "rate_limited"
 
 
+@pytest.mark.hub(rate=0.001, burst=10)
+async def test_reconnecting_does_not_refill_the_budget(hub: Hub) -> None:
+    first = await hub.connect(hub.villages[1])
+    for _ in range(10):
+        await first.cmd("hand.lower")
+    await first.sio.disconnect()
+    await _until(lambda: not hub.app[CHANNEL].conns)
+    again = await hub.connect(hub.villages[1])
+    assert (await again.cmd("hand.lower"))["error"] == "rate_limited"
+
+
 async def test_a_fourth_connection_of_a_credential_is_refused(hub: Hub) -> None:
     three = [await hub.connect(hub.villages[1]) for _ in range(3)]
     refusal = await _refusal(hub.url, {"token": hub.token(hub.villages[1])})
