@@ -22,7 +22,7 @@ from server.credentials import Signer
 from server.files import private_dir, private_file
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
-from server.protocol import Packet
+from server.protocol import EngineNoise, Packet
 from server.push import Pusher
 from server.service import Sessions
 from server.signalling import Signalling
@@ -73,6 +73,12 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(routes())
     app.add_routes(pages.routes())
 
+    async def quiet_engine(app: web.Application) -> AsyncIterator[None]:
+        noise, engine = EngineNoise(), logging.getLogger("engineio.server")
+        engine.addFilter(noise)
+        yield
+        engine.removeFilter(noise)
+
     async def record(app: web.Application) -> AsyncIterator[None]:
         log = open_log(config)
         sessions = Sessions(log)
@@ -110,6 +116,7 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
+    app.cleanup_ctx.append(quiet_engine)
     app.cleanup_ctx.append(record)
     app.on_shutdown.append(disconnect_all)
     return app

@@ -191,3 +191,16 @@ async def test_malformed_frames_log_once_and_close_the_socket(hub: Hub, caplog: 
         assert "41" in frames  # the hub disconnected it and closed the transport
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert len(noisy) == 1 and noisy[0].exc_info is None, [r.getMessage() for r in noisy]
+
+
+async def test_engine_io_garbage_is_one_line_not_a_traceback_per_frame(
+        hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    ws_url = hub.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
+        await ws.receive()  # engine.io open
+        for _ in range(5):
+            await ws.send_str("9")  # no such engine.io packet type
+        await ws.send_str("40" + json.dumps({"token": hub.token("chair")}))
+        assert (await ws.receive(5)).data.startswith("40{")  # the frames before were all handled
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert len(noisy) <= 1 and all(r.exc_info is None for r in noisy), [r.getMessage() for r in noisy]
