@@ -10,6 +10,8 @@ from rooms.actors import Actor
 from rooms.errors import Conflict, Invalid
 from rooms.facts import Fact, acting_village, find
 
+REJOIN_WINDOW = 60.0  # seconds: a hall back within a minute of leaving continues its stay (a reconnect)
+
 if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
 
@@ -56,7 +58,12 @@ def _headcount(record: Record, args: Mapping[str, Any], actor: Actor, now: float
 
 
 def _joined(record: Record, data: Mapping[str, Any], at: float) -> None:
-    record.attendance.of(data["village"]).intervals.append([at, None])
+    intervals = record.attendance.of(data["village"]).intervals
+    left = intervals[-1][1] if intervals else None
+    if left is not None and at - left <= REJOIN_WINDOW:
+        intervals[-1][1] = None  # one interval per stay, not per reconnect: the model goes to everyone
+    else:
+        intervals.append([at, None])
 
 
 def _left(record: Record, data: Mapping[str, Any], at: float) -> None:

@@ -22,6 +22,7 @@ from server.credentials import Signer
 from server.files import private_dir, private_file
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
+from server.protocol import EngineNoise, Packet
 from server.push import Pusher
 from server.service import Sessions
 from server.signalling import Signalling
@@ -65,11 +66,18 @@ def create_app(config: Config) -> web.Application:
                if config.redis_url else None)
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                cors_allowed_origins=_origin_check(config.origins),
-                               max_http_buffer_size=192 * 1024)  # room for a console's SDP offer
+                               max_http_buffer_size=192 * 1024,  # room for a console's SDP offer
+                               serializer=Packet)  # a frame that does not parse is counted, not a traceback
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes())
     app.add_routes(pages.routes())
+
+    async def quiet_engine(app: web.Application) -> AsyncIterator[None]:
+        noise, engine = EngineNoise(), logging.getLogger("engineio.server")
+        engine.addFilter(noise)
+        yield
+        engine.removeFilter(noise)
 
     async def record(app: web.Application) -> AsyncIterator[None]:
         log = open_log(config)
@@ -77,10 +85,11 @@ def create_app(config: Config) -> web.Application:
         pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
         app[SESSIONS] = sessions
-        app[CHANNEL] = channel = Channel(sio, sessions, app[SIGNER], app[METRICS], config.rate, config.burst)
+        app[CHANNEL] = channel = Channel(sio, sessions, app[SIGNER], app[METRICS], config)
         ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
         app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
                                                   RelayConfig(video_codec=config.video_codec, ice=ice))
+        channel.meter()  # after every handler is registered: each event costs from its client's budget
         signalling.start()
         bus = RevocationBus(config.redis_url, config.redis_prefix, sessions) if config.redis_url else None
         if bus is not None:
@@ -107,6 +116,7 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
+    app.cleanup_ctx.append(quiet_engine)
     app.cleanup_ctx.append(record)
     app.on_shutdown.append(disconnect_all)
     return app

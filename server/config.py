@@ -21,8 +21,12 @@ class Config:
     secret: str = ""  # HMAC key for credentials; every node of one hub must share it
     origins: tuple[str, ...] = ()  # extra browser origins allowed besides the hub's own
     public_url: str = ""  # how people reach the hub, for printed links; default http://host:port
-    rate: float = 20.0  # commands per second per connection, sustained
-    burst: int = 40  # commands a connection may send at once before the rate applies
+    rate: float = 20.0  # event cost per second per credential (or public browser), sustained
+    burst: int = 40  # event cost a client may spend at once before the rate applies
+    per_credential: int = 3  # open connections one credential may hold (a hall's screens, a reload)
+    public_per_ip: int = 20  # open public connections from one client address
+    media_lines: int = 40  # m-lines one offer may carry: a console offers 31
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client (nginx in front)
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
     video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
     stun_urls: tuple[str, ...] = ()  # handed to browsers; never a public server unless configured
@@ -64,6 +68,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--public-url", default=env.get("MH_PUBLIC_URL", ""))
     p.add_argument("--rate", type=float, default=float(env.get("MH_RATE", "20")))
     p.add_argument("--burst", type=int, default=int(env.get("MH_BURST", "40")))
+    p.add_argument("--per-credential", type=int, default=int(env.get("MH_PER_CREDENTIAL", "3")))
+    p.add_argument("--public-per-ip", type=int, default=int(env.get("MH_PUBLIC_PER_IP", "20")))
+    p.add_argument("--media-lines", type=int, default=int(env.get("MH_MEDIA_LINES", "40")))
+    p.add_argument("--trusted-proxy", action="append",
+                   default=[a for a in env.get("MH_TRUSTED_PROXIES", "").split(",") if a])
     p.add_argument("--video-codec", choices=("VP8", "H264"), default=env.get("MH_VIDEO_CODEC", "VP8"))
     p.add_argument("--stun", action="append", default=[u for u in env.get("MH_STUN", "").split(",") if u])
     p.add_argument("--turn", action="append", default=[u for u in env.get("MH_TURN", "").split(",") if u])
@@ -84,6 +93,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
         public_url=a.public_url,
         rate=a.rate,
         burst=a.burst,
+        per_credential=a.per_credential,
+        public_per_ip=a.public_per_ip,
+        media_lines=a.media_lines,
+        trusted_proxies=tuple(a.trusted_proxy),
         video_codec=a.video_codec,
         stun_urls=tuple(a.stun),
         turn_urls=tuple(a.turn),

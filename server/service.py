@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from rooms.actors import Actor
 from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import Command
-from rooms.errors import DomainError, NotFound
+from rooms.errors import DomainError, Invalid, NotFound
 from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from server.assembly import Assembly
@@ -38,6 +40,11 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Assembly, Sequence[RecordedEvent]], None]
 
 _ATTEMPTS = 5  # version conflicts in a row before a batch is refused: only under a storm from other nodes
+SESSION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what provision.new_session_id makes
+
+
+def well_formed(session_id: object) -> bool:
+    return isinstance(session_id, str) and SESSION_ID.fullmatch(session_id) is not None
 
 
 class Unavailable(DomainError):
@@ -50,6 +57,12 @@ class Done:
 
     version: int
     receipt: str | None = None
+
+
+@dataclass(slots=True)
+class _Lock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # holding or waiting: the entry goes when the last one is done
 
 
 @dataclass(slots=True)
@@ -111,7 +124,7 @@ class Sessions:
         self.log = log
         self._listeners: list[Listener] = []
         self._cache: dict[str, Assembly] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _Lock] = {}  # only while in use: asking about any id must not grow it
         self._queues: dict[str, _Queue] = {}
 
     def listen(self, listener: Listener) -> None:
@@ -132,8 +145,18 @@ class Sessions:
     def cached(self, session_id: str) -> Assembly | None:
         return self._cache.get(session_id)
 
-    def lock(self, session_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(session_id, asyncio.Lock())
+    @asynccontextmanager
+    async def lock(self, session_id: str) -> AsyncIterator[None]:
+        """Hold the session's lock; its entry lives only while someone holds or awaits it."""
+        entry = self._locks.setdefault(session_id, _Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._locks[session_id]
 
     def _fold(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         """Apply durable records, then tell the listeners."""
@@ -149,7 +172,8 @@ class Sessions:
     async def _rebuild(self, session_id: str) -> Assembly:
         assembly = Assembly(session_id)
         await self._catch_up(assembly)
-        self._cache[session_id] = assembly
+        if assembly.version:  # an id with no log leaves nothing behind
+            self._cache[session_id] = assembly
         return assembly
 
     async def get(self, session_id: str, fresh: bool = True) -> Assembly:
@@ -159,6 +183,8 @@ class Sessions:
         assembly = self._cache.get(session_id)
         if assembly is not None and not fresh:
             return assembly
+        if not well_formed(session_id):  # before any state exists for it; the id is never echoed
+            raise NotFound("Sesi tidak ditemukan")
         async with self.lock(session_id):
             assembly = self._cache.get(session_id)
             if assembly is None:
@@ -166,12 +192,13 @@ class Sessions:
             else:
                 await self._catch_up(assembly)
         if assembly.version == 0:
-            del self._cache[session_id]
-            raise NotFound(f"Sesi {session_id!r} tidak ditemukan")
+            raise NotFound("Sesi tidak ditemukan")
         return assembly
 
     async def create(self, session_id: str, events: Sequence[Event]) -> Assembly:
         """Open a new session's log with the events that create it."""
+        if not well_formed(session_id):
+            raise Invalid("Pengenal sesi: huruf kecil, angka dan '-', paling panjang 64")
         async with self.lock(session_id):
             records = await self.log.append(session_id, events, expected_version=0)
             assembly = self._cache[session_id] = Assembly(session_id)

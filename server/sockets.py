@@ -6,14 +6,21 @@ After connecting it asks ``sync`` for a snapshot of its audience; later changes 
 as ``update`` pushes carrying their log version. Every other event name is a domain
 command: ``emit("ballot.cast", {..., "key": idem}, callback)`` is acked with
 ``{"ok": true, "version": n}`` or ``{"ok": false, "error": code, "message": text}``.
+
+Limits: every event costs from one budget per client (a credential, shared by its
+connections; a public browser), snapshots and offers dearer; a credential holds at most a
+few connections and one address a capped number of public ones; frames that do not parse
+are logged once per connection, which is closed after a few.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,18 +29,57 @@ import socketio
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
-from rooms.errors import DomainError, Forbidden, Invalid, UnknownCommand
+from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
+from server.config import Config
 from server.credentials import BadCredential, Credential, Signer, require_unrevoked
 from server.metrics import Metrics
+from server.protocol import MALFORMED
 from server.push import room
-from server.ratelimit import TokenBucket
+from server.ratelimit import Buckets
 from server.service import Sessions
 
 log = logging.getLogger(__name__)
 
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# a snapshot is big, an offer a peer to set up; a hall's three screens loading at once still fit the burst
+COSTS: dict[str, float] = {"sync": 5.0, "media.offer": 5.0}
+MALFORMED_LIMIT = 3  # frames that do not parse a connection may send before it is closed
+_UNMETERED = {"connect", "disconnect", MALFORMED}  # a bad frame is counted, never refused: it must close
+_MEDIA_LINE = re.compile(r"(?:^|[\r\n])m=")  # whatever the line ends
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+
+class TooManyConnections(DomainError):
+    code = "too_many_connections"
+
+
+class OfferTooLarge(DomainError):
+    code = "offer_too_large"
+
+
+def client_ip(environ: dict[str, Any], trusted: tuple[str, ...]) -> str:
+    """The client's address: the peer's, or what a trusted proxy in front says it forwarded."""
+    request = environ.get("aiohttp.request")
+    peer = str(getattr(request, "remote", None) or "?")
+    forwarded = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
+    if peer in trusted and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip() or peer
+    return peer
+
+
+def public_client(ip: str, actor: Actor) -> str:
+    """The public's budget key: its address and browser id (until the hub signs browser tokens)."""
+    return f"public:{ip}:{actor.id}"
+
+
+def _media_lines(data: tuple[object, ...]) -> int:
+    sdp = data[0].get("sdp") if data and isinstance(data[0], dict) else None
+    return len(_MEDIA_LINE.findall(sdp)) if isinstance(sdp, str) else 0
 
 
 @dataclass(slots=True)
@@ -42,7 +88,9 @@ class Connection:
     actor: Actor
     credential: Credential | None  # None for the public
     audience: str  # the room its pushes come to: "staff" or "public"
-    bucket: TokenBucket
+    client: str  # the budget its events cost from (shared by a credential's connections)
+    holder: str  # what its connection counts against: its credential, or its address for the public
+    malformed: int = 0  # frames that did not parse
 
 
 def _fail(err: DomainError) -> dict[str, Any]:
@@ -53,10 +101,11 @@ class Channel:
     """Socket.IO handlers bound to one hub's sessions."""
 
     def __init__(self, sio: socketio.AsyncServer, sessions: Sessions, signer: Signer, metrics: Metrics,
-                 rate: float, burst: int) -> None:
-        self.sio, self.sessions, self.signer, self.metrics = sio, sessions, signer, metrics
-        self.rate, self.burst = rate, burst
+                 config: Config) -> None:
+        self.sio, self.sessions, self.signer, self.metrics, self.config = sio, sessions, signer, metrics, config
+        self.buckets = Buckets(config.rate, config.burst)
         self.conns: dict[str, Connection] = {}
+        self._held: Counter[str] = Counter()  # credential or public address → open connections here
         self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
         self.disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()  # sends started without waiting
@@ -65,6 +114,7 @@ class Channel:
         sio.on("disconnect", self.on_disconnect)
         sio.on("sync", self.on_sync)
         sio.on("*", self.on_command)
+        sio.on(MALFORMED, self.on_malformed)
 
     async def _identify(self, auth: object) -> tuple[str, Actor, Credential | None]:
         if not isinstance(auth, dict):
@@ -86,25 +136,41 @@ class Channel:
             require_unrevoked(assembly, credential)
             if assembly.role_of(actor) is None:
                 raise Forbidden("Peserta tidak terdaftar di sesi ini")
+            client, holder = self._hold(actor, credential, client_ip(environ, self.config.trusted_proxies))
         except DomainError as err:
             self.metrics.refused.labels(err.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(
                 err.message, {"error": err.code, "message": err.message}) from None
-        if actor.kind in (Kind.CHAIR, Kind.MODERATOR):
-            audience = "staff"
-        else:
-            audience = "public"
-        conn = Connection(session, actor, credential, audience, TokenBucket(self.rate, self.burst))
+        audience = "staff" if actor.kind in (Kind.CHAIR, Kind.MODERATOR) else "public"
+        conn = Connection(session, actor, credential, audience, client, holder)
         self.conns[sid] = conn
+        self.buckets.join(client, time.monotonic())
         await self.sio.enter_room(sid, room(session, audience))
         if actor.kind is Kind.VILLAGE:
             await self._attendance(conn, +1)
         self.metrics.connections.inc()
 
+    def _hold(self, actor: Actor, credential: Credential | None, ip: str) -> tuple[str, str]:
+        """Count one more connection for its credential (or its address); its budget key and holder."""
+        if credential is not None:
+            client = holder = f"credential:{credential.id}"
+            cap, why = self.config.per_credential, "Tautan ini sudah terbuka di {} sambungan; tutup salah satu"
+        else:
+            client, holder = public_client(ip, actor), f"ip:{ip}"
+            cap, why = self.config.public_per_ip, "Terlalu banyak sambungan publik dari alamat ini (paling banyak {})"
+        if self._held[holder] >= cap:
+            raise TooManyConnections(why.format(cap))
+        self._held[holder] += 1
+        return client, holder
+
     async def on_disconnect(self, sid: str, *_: object) -> None:
         conn = self.conns.pop(sid, None)
         if conn is None:
             return
+        self._held[conn.holder] -= 1
+        if self._held[conn.holder] <= 0:
+            del self._held[conn.holder]
+        self.buckets.leave(conn.client)
         self.metrics.connections.dec()
         for hook in self.disconnect_hooks:
             await hook(sid, conn)
@@ -158,6 +224,51 @@ class Channel:
             require_unrevoked(assembly, conn.credential)
         return conn
 
+    def meter(self) -> None:
+        """Charge every event handler registered so far to its client's budget (once all are)."""
+        for event, handler in list(self.sio.handlers.get("/", {}).items()):
+            if event not in _UNMETERED:
+                self.sio.on(event, self._metered(event, handler))
+
+    def _metered(self, event: str, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(handler)
+        async def metered(*args: Any) -> Any:
+            # the catch-all gets (event, sid, *data), every other handler (sid, *data): no event is named
+            # "*" (server.protocol renames it)
+            name, sid, data = (args[0], args[1], args[2:]) if event == "*" else (event, args[0], args[1:])
+            refusal = self._admit(sid, name, data)
+            if refusal is not None:
+                self.metrics.observe(name, refusal, 0.0)
+                return refusal
+            return await handler(*args)
+
+        return metered
+
+    def _admit(self, sid: str, event: str, data: tuple[object, ...]) -> dict[str, Any] | None:
+        """A refusal if the event is over its client's budget or an offer too large; else None."""
+        conn = self.conns.get(sid)
+        if conn is None:  # the handler refuses it
+            return None
+        if not self.buckets.take(conn.client, time.monotonic(), COSTS.get(event, 1.0)):
+            return _fail(RateLimited("Terlalu banyak permintaan; tunggu sebentar"))
+        if event == "media.offer" and _media_lines(data) > self.config.media_lines:
+            return _fail(OfferTooLarge(f"Penawaran media paling banyak {self.config.media_lines} baris m="))
+        return None
+
+    async def on_malformed(self, sid: str, *_: object) -> None:
+        """A frame that did not parse: logged once per connection, closed after a few."""
+        conn = self.conns.get(sid)
+        if conn is None:
+            return
+        conn.malformed += 1
+        if conn.malformed == 1:
+            log.warning("protocol error: a frame that does not parse from %s (%s)", sid, conn.actor.id)
+        if conn.malformed > MALFORMED_LIMIT:  # tell it why, then close the transport it abuses
+            transport = self.sio.manager.eio_sid_from_sid(sid, "/")
+            await self.sio.disconnect(sid)
+            if transport is not None:
+                await self.sio.eio.disconnect(transport)
+
     async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
         conn = self.conns.get(sid)
         if conn is None:
@@ -172,10 +283,7 @@ class Channel:
         return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
                 "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
 
-    async def on_command(self, event: str, sid: object, *args: object) -> dict[str, Any]:
-        if not isinstance(sid, str):
-            # an event literally named "*" reaches this catch-all without its name: (sid, data)
-            return _fail(UnknownCommand("Perintah tidak dikenal: '*'"))
+    async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         started = time.perf_counter()
         conn = self.conns.get(sid)
         result = await self._command(conn, event, args)
@@ -185,8 +293,6 @@ class Channel:
     async def _command(self, conn: Connection | None, event: str, args: tuple[object, ...]) -> dict[str, Any]:
         if conn is None:
             return _fail(BadCredential("Belum terhubung"))
-        if not conn.bucket.take(time.monotonic()):
-            return _fail(DomainError("Terlalu banyak permintaan; tunggu sebentar", "rate_limited"))
         try:
             if len(args) != 1:
                 raise Invalid("Perintah membawa tepat satu objek data")

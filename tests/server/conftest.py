@@ -115,7 +115,8 @@ async def start_hub(tmp_path: Path, store: str, prefix: str,
 @pytest.fixture(params=["sqlite", "redis"])
 async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Hub]:
     prefix = f"mhtest-{secrets.token_hex(4)}"
-    runner, url, app = await start_hub(tmp_path, request.param, prefix, **getattr(request, "hub_options", {}))
+    marker = request.node.get_closest_marker("hub")  # @pytest.mark.hub(rate=..., ...) overrides the config
+    runner, url, app = await start_hub(tmp_path, request.param, prefix, **(marker.kwargs if marker else {}))
     sid, links = await found_session(app[SESSIONS], app[SIGNER], url, "Uji Musrenbang", small_roster(), VENUE)
     tokens: dict[str, str] = {}
     for link in links:

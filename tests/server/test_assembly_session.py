@@ -180,6 +180,7 @@ def test_attendance() -> None:
     joined = hub.now
     hub.do(SYSTEM, "attendance.leave", village=VENUE)
     left = hub.now
+    hub.now += 120  # back after more than a minute: a second interval (a quick reconnect would continue the first)
     hub.do(SYSTEM, "attendance.join", village=VENUE)
     hub.do(BUBUK, "attendance.headcount", total=120, women=48)
     hub.do(MOD, "attendance.headcount", total=80, women=30, village=ALIYAN.id)
@@ -189,7 +190,7 @@ def test_attendance() -> None:
     model = hub.model("attendance", "public")
     bubuk = next(r for r in model["villages"] if r["village"] == VENUE)
     assert bubuk["present"] and bubuk["joined_at"] == joined and bubuk["left_at"] is None
-    assert bubuk["intervals"] == [[joined, left], [left + 1, None]]
+    assert bubuk["intervals"] == [[joined, left], [left + 121, None]]
     assert bubuk["headcount"] == {"total": 120, "women": 48}
     assert model["totals"] == {"present": 1, "villages": 217, "people": 200, "women": 78}
 
