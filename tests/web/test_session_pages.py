@@ -288,8 +288,9 @@ async def test_an_operator_creates_a_session_from_a_page(site: Site, pages: Page
     await venue.select_option(VENUE)
     picks = page.locator("#o-interactive input:checked")
     await expect(picks).to_have_count(2)  # one per kecamatan, as the hub picks them
-    extra = page.locator("#o-interactive input:not(:checked)").first
-    await extra.check()
+    extra = await page.locator("#o-interactive input:not(:checked)").first.get_attribute("value")
+    await page.locator(f'#o-interactive input[value="{extra}"]').check()
+    await expect(picks).to_have_count(3)
     await page.get_by_role("button", name="Buat sidang").click()
     links = page.locator("#o-links tr")
     await expect(links).to_have_count(len(roster.strip().splitlines()) - 1 + 3)
