@@ -4,6 +4,7 @@ import { $ } from "./dom.js";
 /** Show question with a "yes" button labelled yes; resolves true only when that button was chosen. */
 export function ask(question, yes) {
   const dialog = $("confirm");
+  if (dialog.open) return Promise.resolve(false); // one question at a time
   $("confirm-text").textContent = question;
   $("confirm-yes").textContent = yes;
   dialog.returnValue = "";
