@@ -121,10 +121,12 @@ async def test_a_session_closes_with_confirmations_in_one_language(site: Site, p
     await moderator.fill("#b-max", "1")
     await moderator.check("#opt-U-001")
     await moderator.check("#opt-U-002")
+    await moderator.uncheck("#b-change")  # a final vote: the hall is asked before it is cast
     await moderator.get_by_role("button", name="Buka pemungutan").click()
     ballot = viewer.locator("#ballots .vote-form").first
     await ballot.locator('input[value="U-001"]').check()
-    await ballot.get_by_role("button", name="Cast vote").click()
+    await confirm(viewer, "Cast vote")
+    await expect(viewer.locator("#ballots .vote-receipt")).to_be_visible()
     await expect(public.locator('.ballot [data-option="U-001"] .standing-points')).to_have_text("1 vote")
     await expect(public.locator('.ballot [data-option="U-002"] .standing-points')).to_have_text("0 votes")
     await expect(public.locator(".ballot-meta")).to_contain_text("1 village voted")
