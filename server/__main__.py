@@ -72,6 +72,7 @@ async def serve(config: Config) -> None:
           f"{'Redis ' + config.redis_url if config.redis_url else config.data_dir / 'hub.sqlite3'})")
     admin = await issue_operator(app[SESSIONS].log, app[SIGNER], first_only=True)
     if admin is not None:  # the first start: shown once, never again
+        print(f"Halaman operator (sidang baru dari daftar desa): {config.base_url}/operator#t={admin}")
         print(f"Kredensial operator (POST /api/sessions; simpan, tidak ditampilkan lagi): {admin}", flush=True)
     else:
         print("Kredensial operator: yang baru (dan yang lama dicabut) dengan `python -m server operator-token`",

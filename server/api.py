@@ -12,10 +12,11 @@ from rooms.ballot import box_digest
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from rooms.log.chain import to_json, verify
+from rooms.roster import parse_roster_csv, pick_interactive
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
-from server.provision import found_session
+from server.provision import Link, found_session
 
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
            "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
@@ -76,19 +77,43 @@ async def list_sessions(request: web.Request) -> web.Response:
     return web.json_response({"sessions": out})
 
 
-async def create(request: web.Request) -> web.Response:
+async def _operator(request: web.Request) -> None:
     cred = _credential(request)
     if cred is None or cred.actor.kind is not Kind.ADMIN:
         raise Forbidden("Hanya operator hub yang dapat membuat sesi")
     await require_operator(request.app[SESSIONS].log, cred)
+
+
+async def _body(request: web.Request, known: set[str]) -> dict[str, Any]:
+    """The operator's JSON object: only known fields; a roster rides in it, so it may be large."""
     if (request.content_length or 0) > _MAX_BODY:
         raise Invalid("Berkas terlalu besar")
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise Invalid("Badan permintaan harus JSON") from None
-    if not isinstance(body, dict) or set(body) - {"title", "roster_csv", "venue", "interactive"}:
-        raise Invalid("Isian yang dikenal: title, roster_csv, venue, interactive")
+    if not isinstance(body, dict) or set(body) - known:
+        raise Invalid(f"Isian yang dikenal: {', '.join(sorted(known))}")
+    return body
+
+
+async def roster_preview(request: web.Request) -> web.Response:
+    """The villages of a roster CSV, and (given a venue) the hub's pick of interactive ones — for the
+    operator page, so the browser never parses a roster itself."""
+    await _operator(request)
+    body = await _body(request, {"roster_csv", "venue"})
+    roster, venue = body.get("roster_csv"), body.get("venue")
+    if not isinstance(roster, str) or not (venue is None or isinstance(venue, str)):
+        raise Invalid("roster_csv wajib berupa teks; venue kode desa")
+    villages = parse_roster_csv(roster)
+    return web.json_response({
+        "villages": [{"code": v.code, "name": v.name, "kecamatan": v.kecamatan_name} for v in villages],
+        "interactive": pick_interactive(villages, venue) if venue else []})
+
+
+async def create(request: web.Request) -> web.Response:
+    await _operator(request)
+    body = await _body(request, {"title", "roster_csv", "venue", "interactive"})
     title, roster, venue = body.get("title"), body.get("roster_csv"), body.get("venue")
     interactive = body.get("interactive")
     if not (isinstance(title, str) and isinstance(roster, str) and isinstance(venue, str)):
@@ -97,9 +122,13 @@ async def create(request: web.Request) -> web.Response:
         raise Invalid("interactive harus daftar kode desa")
     sid, links = await found_session(request.app[SESSIONS], request.app[SIGNER], request.app[CONFIG].base_url,
                                      title, roster, venue, interactive=interactive)
-    return web.json_response({"id": sid, "links": [
-        {"role": link.role, "village": link.village.code if link.village else None, "url": link.url}
-        for link in links]}, status=201)
+    return web.json_response({"id": sid, "links": [_link(link) for link in links]}, status=201)
+
+
+def _link(link: Link) -> dict[str, Any]:
+    v = link.village
+    return {"role": link.role, "village": v.code if v else None, "name": v.name if v else None,
+            "kecamatan": v.kecamatan_name if v else None, "interactive": link.interactive, "url": link.url}
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -152,6 +181,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/metrics", metrics),
         web.get("/api/sessions", list_sessions),
         web.post("/api/sessions", create),
+        web.post("/api/roster", roster_preview),
         web.get("/api/sessions/{session}", snapshot),
         web.get("/api/sessions/{session}/log", event_log),
     ]

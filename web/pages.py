@@ -115,6 +115,11 @@ async def receipt(request: web.Request) -> web.Response:
     return _render(request, "receipt.html", {"session": model, "outcome": outcome})
 
 
+async def operator(request: web.Request) -> web.Response:
+    """The hub operator's page: new sessions from a roster (its credential rides in the fragment)."""
+    return _render(request, "operator.html", {}, {"session": "", "role": "operator"})
+
+
 async def vendor(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = VENDOR / name
@@ -126,6 +131,7 @@ async def vendor(request: web.Request) -> web.StreamResponse:
 def routes() -> list[web.RouteDef | web.StaticDef]:
     return [
         web.get("/", landing),
+        web.get("/operator", operator),
         web.get("/s/{session}", public),
         web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", role),
         web.get("/s/{session}/receipt", receipt),

@@ -50,7 +50,34 @@ async def test_only_the_operator_creates_sessions(hub: Hub) -> None:
     assert created["id"] in listed and hub.session in listed
     assert listed[created["id"]]["title"] == "Musrenbang Kecamatan"
     roles = [link["role"] for link in created["links"]]
+    village = next(link for link in created["links"] if link["village"] == VENUE)
+    assert village["name"] == "Bubuk" and village["interactive"] is True and village["kecamatan"]
     assert roles.count("chair") == 1 and roles.count("village") == small_roster().count("\n") - 1
+
+
+async def test_the_operator_previews_a_roster(hub: Hub) -> None:
+    """The operator page's roster check: the villages and the hub's pick for a venue; nothing is created."""
+    admin = hub.app[SIGNER].issue("*", Kind.ADMIN, "admin")
+    roster = small_roster(("35.10.13", "35.10.01"))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{hub.url}/api/roster", json={"roster_csv": roster}) as r:
+            assert r.status == 403
+        async with http.post(f"{hub.url}/api/roster", json={"roster_csv": roster}, headers=_bearer(admin)) as r:
+            preview = await r.json()
+            assert r.status == 200 and preview["interactive"] == []
+        async with http.post(f"{hub.url}/api/roster", json={"roster_csv": roster, "venue": VENUE},
+                             headers=_bearer(admin)) as r:
+            picked = (await r.json())["interactive"]
+        async with http.post(f"{hub.url}/api/roster", json={"roster_csv": roster, "venue": "99.99"},
+                             headers=_bearer(admin)) as r:
+            assert r.status == 400 and (await r.json())["error"] == "invalid"
+        async with http.post(f"{hub.url}/api/roster", json={"roster_csv": "a,b\n1,2\n"}, headers=_bearer(admin)) as r:
+            assert r.status == 400
+        async with http.get(f"{hub.url}/api/sessions") as r:
+            assert len((await r.json())["sessions"]) == 1
+    assert len(preview["villages"]) == roster.count("\n") - 1
+    assert {"code", "name", "kecamatan"} <= set(preview["villages"][0])
+    assert VENUE in picked and len(picked) == 2  # the venue, and one village of the other kecamatan
 
 
 async def test_snapshot_depends_on_who_asks(hub: Hub) -> None:

@@ -82,6 +82,7 @@ async def test_a_session_runs_across_every_page(site: Site, pages: Pages) -> Non
     await expect(halls[speaker.village.code].locator("#me-detail")).to_contain_text("Interaktif")
 
     await moderator.get_by_role("button", name="Mulai sidang").click()
+    await moderator.get_by_role("dialog").get_by_role("button", name="Ya, mulai sidang").click()  # it asks first
     await expect(chair.locator("#session-state")).to_have_text("Berlangsung")
 
     # villages raise hands (a point of order goes first), the moderator reorders, then gives the floor
@@ -232,7 +233,8 @@ async def test_what_people_type_is_shown_as_text(site: Site, pages: Pages) -> No
     await submit_proposal(hall, title="Usulan kedua", description="<b>bukan tebal</b>")
     await moderator.get_by_role("button", name="Telaah U-002").click()
     await moderator.fill("#reject-reason", XSS_REASON)
-    await moderator.get_by_role("button", name="Tolak").click()
+    await moderator.get_by_role("button", name="Tolak", exact=True).click()
+    await moderator.get_by_role("dialog").get_by_role("button", name="Ya, tolak").click()
     reason = moderator.locator('#screening-list [data-proposal="U-002"] .proposal-reason')
     await expect(reason).to_contain_text(XSS_REASON)
 

@@ -8,6 +8,7 @@ import { attachVideo, programLink } from "./relay.js";
 import { attendance, ballots, byId, holderOf, idOf, isOpen, roster } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
+import { closedView } from "./closing.js";
 
 const live = connectPage();
 const GRID = 25; // one low-layer slot per interactive village (at most 25)
@@ -40,15 +41,18 @@ openCamera().then((stream) => link.publish(stream), (err) => {
 });
 
 function renderGrid() {
-  const present = byId(attendance(live.models), "village");
+  const attending = byId(attendance(live.models), "village");
+  // the chair sits at the venue: while this console is connected, the venue hall is there
+  const venue = live.models.session?.venue?.code;
+  const present = (code) => Boolean(attending.get(code)?.present) || (code === venue && live.state === "online");
   const holder = holderOf(live.models)?.village;
   const muted = new Set(live.models.floor?.muted ?? []);
   const interactive = roster(live.models).filter((v) => v.mode === "interactive");
   $("grid-count").textContent = t("chair.count", {
-    present: interactive.filter((v) => present.get(idOf(v, "village"))?.present).length, total: interactive.length });
+    present: interactive.filter((v) => present(idOf(v, "village"))).length, total: interactive.length });
   patch($("village-grid"), interactive.map((v) => {
     const code = idOf(v, "village");
-    const here = Boolean(present.get(code)?.present);
+    const here = present(code);
     const speaking = code === holder;
     return h("li", { class: `tile${speaking ? " speaking" : ""}${here ? " present" : " absent"}`,
                      dataset: { village: code, speakingNow: String(talking.has(code)) } },
@@ -59,6 +63,7 @@ function renderGrid() {
       h("span", { class: "tile-kecamatan" }, v.kecamatan),
       h("span", { class: "tile-state" },
         here ? t("conn.present") : t("conn.absent"),
+        code === venue ? ` · ${t("chair.venue")}` : "",
         muted.has(code) ? ` · ${t("participants.muted")}` : "",
         speaking ? ` · ${t("chair.speaking")}` : ""));
   }));
@@ -76,8 +81,9 @@ floorView(live);
 agendaView(live, $("agenda"));
 boardView(live, $("board"), { filter: (p) => p.status === "accepted" || p.status === "submitted" });
 sessionState(live, $("session-state"));
+closedView(live);
 live.watch((changed) => {
-  if (["roster", "attendance", "floor"].some((n) => changed.has(n))) {
+  if (["roster", "attendance", "floor", "session", "connection"].some((n) => changed.has(n))) {
     renderGrid();
     attachTiles();
   }

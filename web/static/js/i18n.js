@@ -4,9 +4,17 @@ export const config = JSON.parse(document.getElementById("page-config").textCont
 const catalog = config.catalog;
 const locale = config.lang === "en" ? "en-GB" : "id-ID";
 
-/** The catalog text for key, with {name} placeholders filled in. */
+const plurals = new Intl.PluralRules(locale);
+
+/** A count's form of key ("ballot.votes.one" / ".other", as the language's plural rules pick), else key. */
+function lookup(key, n) {
+  if (typeof n !== "number") return catalog[key];
+  return catalog[`${key}.${plurals.select(n)}`] ?? catalog[`${key}.other`] ?? catalog[key];
+}
+
+/** The catalog text for key, with {name} placeholders filled in; a numeric {n} picks the plural form. */
 export function t(key, params = {}) {
-  let text = catalog[key] ?? key;
+  let text = lookup(key, params.n) ?? key;
   for (const [name, value] of Object.entries(params)) text = text.replaceAll(`{${name}}`, String(value));
   return text;
 }

@@ -47,12 +47,10 @@ export class ActionError extends Error {
   }
 }
 
-/** An error in plain words: the catalog's text for its code, with the hub's own detail. */
+/** An error in the page's language: the catalog's text for its stable code; the hub's message only
+ *  for a code the catalog does not know (the hub speaks Indonesian whatever the page's language). */
 export function describe(err) {
-  const known = tMaybe(`error.${err.code}`);
-  const detail = err.message && err.message !== known ? err.message : "";
-  if (!known) return detail || t("error.unknown");
-  return detail ? `${known} (${detail})` : known;
+  return tMaybe(`error.${err.code}`) ?? (err.message || t("error.unknown"));
 }
 
 let noticeTimer;

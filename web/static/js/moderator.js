@@ -4,6 +4,8 @@ import { $, h, patch } from "./dom.js";
 import { clock, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
 import { connectPage, notify } from "./live.js";
+import { ask, asking } from "./ask.js";
+import { closedView } from "./closing.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
 import { ballotHeader, ballotStanding, choicesView, floorView, notVoted, proposalCard } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
@@ -12,10 +14,12 @@ const live = connectPage();
 const MAX_INTERACTIVE = 25;
 const wholeNumber = (el) => (el.value.trim() === "" ? undefined : Number(el.value));
 
-/** A button that sends one command; its payload is computed at click time. */
-function command(label, name, payload, { cls = "", key = name } = {}) {
+/** A button that sends one command; its payload is computed at click time. `confirm` gives the
+ *  question and the yes-label of an irreversible act, asked first. */
+function command(label, name, payload, { cls = "", key = name, confirm = null } = {}) {
+  const send = (button) => live.act(name, payload(), button);
   return h("button", { type: "button", class: cls, dataset: { key },
-                       onclick: (e) => live.act(name, payload(), e.currentTarget) }, label);
+                       onclick: confirm ? asking(confirm, send) : (e) => send(e.currentTarget) }, label);
 }
 
 // ---- tabs (arrow keys move between them, as the ARIA tabs pattern has it) ----------------------
@@ -43,10 +47,13 @@ const setCount = (tab, n) => (document.querySelector(`[data-count="${tab}"]`).te
 
 // ---- session and floor -------------------------------------------------------------------------
 
-$("session-start").addEventListener("click", (e) => live.act("session.start", {}, e.currentTarget));
-$("session-close").addEventListener("click", (e) => {
-  if (confirm(t("session.close_confirm"))) live.act("session.close", {}, e.currentTarget);
-});
+// Starting and closing cannot be undone: both ask first, and the page never offers them side by side.
+$("session-start").addEventListener("click", asking(() => [t("session.start_confirm"), t("session.start_yes")],
+  async (button) => {
+    if (await live.act("session.start", {}, button)) notify(t("session.started"), "ok");
+  }));
+$("session-close").addEventListener("click", asking(() => [t("session.close_confirm"), t("session.close_yes")],
+  (button) => live.act("session.close", {}, button)));
 const grantSeconds = () => wholeNumber($("grant-seconds"));
 $("floor-next").addEventListener("click", (e) => live.act("floor.grant", { seconds: grantSeconds() }, e.currentTarget));
 $("floor-extend").addEventListener("click", (e) =>
@@ -63,7 +70,7 @@ function renderSession() {
   const s = live.models.session;
   $("session-status").textContent = t(`status.${s.status}`);
   $("session-start").hidden = s.status !== "draft";
-  $("session-close").hidden = s.status === "closed";
+  $("session-close").hidden = s.status !== "live";
 }
 
 function villageName(code) {
@@ -89,7 +96,7 @@ function renderScreening() {
     const id = idOf(p, "proposal");
     const card = proposalCard(p);
     card.classList.toggle("picked", id === picked);
-    if (p.status === "submitted") card.prepend(h("button", { type: "button", class: "pick", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
+    if (p.status === "submitted") card.prepend(h("button", { type: "button", class: "pick live-only", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
                                onclick: () => { picked = id; renderScreening(); $("screen-accept").focus(); } },
       t("screening.open", { id })));
     return card;
@@ -114,16 +121,25 @@ async function screen(name, payload, button) {
   }
 }
 $("screen-accept").addEventListener("click", (e) => screen("proposal.accept", {}, e.currentTarget));
-$("screen-merge").addEventListener("click", (e) => {
-  if (!$("merge-into").value) return notify(t("screening.merge_pick"));
-  screen("proposal.merge", { into: $("merge-into").value }, e.currentTarget);
+// merging and rejecting are final: the hall can no longer edit the proposal, so both ask first
+$("screen-merge").addEventListener("click", async (e) => {
+  const into = $("merge-into").value;
+  if (!into) return notify(t("screening.merge_pick"));
+  const button = e.currentTarget;
+  if (await ask(t("screening.merge_confirm", { id: picked, into }), t("screening.merge_yes"))) {
+    screen("proposal.merge", { into }, button);
+  }
 });
-$("screen-reject").addEventListener("click", (e) => {
-  if (!$("reject-reason").value.trim()) {
+$("screen-reject").addEventListener("click", async (e) => {
+  const reason = $("reject-reason").value.trim();
+  if (!reason) {
     $("reject-reason").focus();
     return notify(t("screening.reason_needed"));
   }
-  screen("proposal.reject", { reason: $("reject-reason").value.trim() }, e.currentTarget);
+  const button = e.currentTarget;
+  if (await ask(t("screening.reject_confirm", { id: picked }), t("screening.reject_yes"))) {
+    screen("proposal.reject", { reason }, button);
+  }
 });
 
 // ---- ballots -----------------------------------------------------------------------------------
@@ -193,8 +209,9 @@ function renderBallots() {
     const id = idOf(b, "ballot");
     return h("article", { class: "ballot", dataset: { ballot: id } },
       ballotHeader(b),
-      isOpen(b) ? h("div", { class: "actions" },
-        command(t("ballot.close"), "ballot.close", () => ({ ballot: id }), { cls: "danger", key: `close-${id}` })) : null,
+      isOpen(b) ? h("div", { class: "actions live-only" },
+        command(t("ballot.close"), "ballot.close", () => ({ ballot: id }), { cls: "danger", key: `close-${id}`,
+          confirm: () => [t("ballot.close_confirm", { title: b.title }), t("ballot.close_yes")] })) : null,
       isOpen(b) ? notVoted(b, live.models) : null,
       ballotStanding(b, live.models),
       choicesView(b, live.models));
@@ -218,7 +235,7 @@ function renderRoster() {
       h("td", {}, v.kecamatan),
       h("td", {}, h("span", { class: `badge mode-${v.mode}` }, t(`mode.${v.mode}`)),
         v.muted ? h("span", { class: "badge muted" }, t("participants.muted")) : null),
-      h("td", { class: "row-actions" },
+      h("td", { class: "row-actions live-only" },
         command(v.muted ? t("participants.unmute") : t("participants.mute"),
                 v.muted ? "participant.unmute" : "participant.mute", () => ({ village: code }), { key: `mute-${code}` }),
         command(on ? t("participants.demote") : t("participants.promote"),
@@ -253,7 +270,10 @@ $("agenda-form").addEventListener("submit", async (e) => {
     return notify(t("validation.required", { field: t("agendaform.title") }));
   }
   const minutes = wholeNumber($("a-minutes"));
-  if (await live.act("agenda.add", { title, ...(minutes ? { minutes } : {}) }, e.submitter)) $("agenda-form").reset();
+  if (await live.act("agenda.add", { title, ...(minutes ? { minutes } : {}) }, e.submitter)) {
+    $("agenda-form").reset();
+    notify(t("agendaform.added", { title }), "ok");
+  }
 });
 
 function renderAgenda() {
@@ -264,7 +284,7 @@ function renderAgenda() {
     return h("li", { class: `agenda-item status-${item.status}` },
       h("span", { class: "agenda-title" }, item.title),
       h("span", { class: `badge status-${item.status}` }, t(`astatus.${item.status}`)),
-      h("span", { class: "row-actions" },
+      h("span", { class: "row-actions live-only" },
         item.status === "open"
           ? command(t("agenda.close"), "agenda.close", () => ({ item: id }), { key: `aclose-${id}` })
           : command(t("agenda.open"), "agenda.open", () => ({ item: id }), { key: `aopen-${id}`, cls: "primary" }),
@@ -307,38 +327,67 @@ function renderAttendance() {
 }
 
 let network = {}; // participant → the relay's latest statistics ("network" every few seconds)
+const lostBefore = new Map(); // participant → packets lost at the report before
+let lossy = new Set(); // participants whose loss grew since the report before
 live.socket.on("network", (report) => {
+  lossy = new Set(Object.entries(report).filter(([code, media]) =>
+    media.packets_lost_in > (lostBefore.get(code) ?? media.packets_lost_in)).map(([code]) => code));
+  for (const [code, media] of Object.entries(report)) lostBefore.set(code, media.packets_lost_in);
   network = report;
   renderNetwork();
 });
 
+// Sites with problems first (dropped, then losing packets, then never joined), each by kecamatan.
+const NET_RANK = { disconnected: 0, lossy: 1, never: 2, connected: 3, publishing: 3 };
+const PROBLEMS = new Set(["disconnected", "lossy"]);
+
+function netState(row) {
+  const code = idOf(row, "village");
+  if (!row.present) return row.joined_at ? "disconnected" : "never";
+  if (lossy.has(code)) return "lossy";
+  return network[code]?.publishing?.length ? "publishing" : "connected";
+}
+
+function renderNetworkFilters() {
+  const select = $("net-kecamatan");
+  const keep = select.value;
+  const names = [...new Set(roster(live.models).map((v) => v.kecamatan))].sort((a, b) => a.localeCompare(b));
+  patch(select, h("option", { value: "" }, t("network.all_kecamatan")), names.map((k) => h("option", { value: k }, k)));
+  select.value = keep;
+}
+
 function renderNetwork() {
   const modes = byId(roster(live.models), "village");
-  const rows = attendance(live.models).slice()
-    .sort((a, b) => a.kecamatan.localeCompare(b.kecamatan) || a.name.localeCompare(b.name));
-  const state = (r) => {
-    if (!r.present) return r.joined_at ? "disconnected" : "never";
-    return network[idOf(r, "village")]?.publishing?.length ? "publishing" : "connected";
-  };
-  patch($("network"), rows.map((r) => {
+  const [kecamatan, wanted] = [$("net-kecamatan").value, $("net-state").value];
+  const fits = (state) => !wanted || state === wanted || (wanted === "problem" && PROBLEMS.has(state))
+    || (wanted === "connected" && state === "publishing");
+  const rows = attendance(live.models).map((r) => ({ r, state: netState(r) }))
+    .filter(({ r, state }) => (!kecamatan || r.kecamatan === kecamatan) && fits(state))
+    .sort((a, b) => NET_RANK[a.state] - NET_RANK[b.state] || a.r.kecamatan.localeCompare(b.r.kecamatan)
+      || a.r.name.localeCompare(b.r.name));
+  $("net-count").textContent = t("network.count", { n: rows.length });
+  patch($("network"), rows.map(({ r, state }) => {
     const code = idOf(r, "village");
     const mode = modes.get(code)?.mode ?? "viewonly";
     const media = network[code];
-    return h("tr", { class: `net-${state(r)}`, dataset: { village: code } },
+    return h("tr", { class: `net-${state}`, dataset: { village: code } },
       h("td", {}, r.kecamatan), h("th", { scope: "row" }, r.name),
       h("td", {}, t(`mode.${mode}`)),
-      h("td", {}, h("span", { class: `net-state net-${state(r)}` }, t(`network.${state(r)}`))),
+      h("td", {}, h("span", { class: `net-state net-${state}` }, t(`network.${state}`))),
       h("td", {}, r.present ? t("network.now") : r.left_at ? clock(r.left_at) : "—"),
       h("td", { class: "num" }, media ? t("network.kbps", { n: Math.round(media.bitrate_in / 1000) }) : "—"),
       h("td", { class: "num" }, media ? String(media.packets_lost_in) : "—"));
   }));
 }
+$("net-kecamatan").addEventListener("change", renderNetwork);
+$("net-state").addEventListener("change", renderNetwork);
 
 // ---- wiring ------------------------------------------------------------------------------------
 
 programLink(live).publish(null); // moderators watch and listen; they publish nothing
 
 floorView(live);
+closedView(live);
 sessionState(live, $("session-state"));
 queueView(live, $("queue"), { moderate: true, seconds: grantSeconds });
 live.watch((changed) => {
@@ -355,5 +404,6 @@ live.watch((changed) => {
   if (any("roster")) renderVillageSelect();
   if (any("agenda")) renderAgenda();
   if (any("attendance")) renderAttendance();
+  if (any("roster")) renderNetworkFilters();
   if (any("attendance", "roster")) renderNetwork();
 });

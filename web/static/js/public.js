@@ -2,6 +2,7 @@
 import { $, h, patch } from "./dom.js";
 import { config, t } from "./i18n.js";
 import { connectPage, describe, notify } from "./live.js";
+import { closedView } from "./closing.js";
 import { ballots, idOf } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
@@ -33,7 +34,7 @@ function supportButton(p) {
   return h("div", { class: "support" },
     h("span", { class: "support-count", dataset: { count: String(p.support ?? 0) } },
       t("support.count", { n: p.support ?? 0 })),
-    open || done ? h("button", { type: "button", class: done ? "done" : "support-button", disabled: done,
+    open || done ? h("button", { type: "button", class: `${done ? "done" : "support-button"} live-only`, disabled: done,
                                  "aria-pressed": done ? "true" : "false", dataset: { key: `support-${id}` },
                                  onclick: (e) => {
                                    e.currentTarget.disabled = true; // one request at a time; the render restores it
@@ -56,4 +57,5 @@ live.watch((changed) => {
 });
 
 floorView(live);
+closedView(live);
 agendaView(live, $("agenda"));

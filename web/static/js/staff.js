@@ -11,21 +11,23 @@ export function queueView(live, container, { moderate, seconds = () => undefined
     if (!entries.length) return patch(container, h("li", { class: "empty" }, t("queue.empty")));
     patch(container, entries.map((e, i) => {
       const code = idOf(e, "village");
-      const button = (label, name, payload, cls = "") => h("button", {
-        type: "button", class: cls, dataset: { key: `${name}-${code}` },
-        onclick: (ev) => live.act(name, payload(), ev.currentTarget) }, label);
+      // arrows keep each entry on one row; their names (for screen readers and tooltips) stay words
+      const button = (label, name, payload, cls = "", glyph = null) => h("button", {
+        type: "button", class: cls, dataset: { key: `${name}-${code}` }, "aria-label": glyph ? label : null,
+        title: glyph ? label : null, onclick: (ev) => live.act(name, payload(), ev.currentTarget) }, glyph ?? label);
       return h("li", { class: `queue-entry${e.point_of_order ? " point-of-order" : ""}`, dataset: { village: code } },
         h("span", { class: "queue-pos" }, String(i + 1)),
         h("span", { class: "queue-who" },
           h("strong", {}, e.name), h("span", { class: "queue-kec" }, e.kecamatan),
           e.point_of_order ? h("span", { class: "badge point" }, t("queue.point_of_order")) : null,
           e.raised_at ? h("span", { class: "queue-time" }, t("queue.raised_at", { time: clock(e.raised_at) })) : null),
-        h("span", { class: "queue-actions" },
+        h("span", { class: "queue-actions live-only" },
           button(t("queue.grant"), "floor.grant", () => ({ village: code, seconds: seconds() }), "primary"),
-          moderate && i > 0 ? button(t("queue.up"), "queue.move", () => ({ village: code, position: i }), "icon") : null,
+          moderate && i > 0 ? button(t("queue.up"), "queue.move", () => ({ village: code, position: i }), "icon", "▲") : null,
           moderate && i < entries.length - 1
-            ? button(t("queue.down"), "queue.move", () => ({ village: code, position: i + 2 }), "icon") : null,
-          moderate ? button(t("queue.remove"), "queue.remove", () => ({ village: code }), "danger") : null));
+            ? button(t("queue.down"), "queue.move", () => ({ village: code, position: i + 2 }), "icon", "▼") : null,
+          // removing sits apart from giving the floor, at the row's far end
+          moderate ? button(t("queue.remove"), "queue.remove", () => ({ village: code }), "danger apart") : null));
     }));
   });
 }
@@ -37,6 +39,5 @@ export function sessionState(live, el) {
     const s = live.models.session;
     const item = s.current_item;
     el.textContent = t(`status.${s.status}`) + (item ? ` · ${t("agenda.current", { title: item.title })}` : "");
-    document.body.dataset.session = s.status;
   });
 }

@@ -4,6 +4,8 @@ import { config, rupiah, t } from "./i18n.js";
 import { devicesOf, levelMeter, openCamera } from "./media.js";
 import { programLink } from "./relay.js";
 import { connectPage, describe, notify } from "./live.js";
+import { closedView, isClosed } from "./closing.js";
+import { ask } from "./ask.js";
 import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
@@ -106,7 +108,7 @@ $("join").addEventListener("click", () => {
 
 /** (Re)connect to the relay: interactive halls send their camera and microphone, others only watch. */
 function goLive() {
-  const sending = mode() === "interactive" && stream ? stream : null;
+  const sending = mode() === "interactive" && stream && !isClosed(live.models) ? stream : null;
   $("selfview").srcObject = sending;
   document.body.dataset.publishing = sending ? "ready" : "no";
   link.publish(sending);
@@ -118,6 +120,7 @@ function renderMe() {
   $("me-name").textContent = me.name;
   $("me-detail").textContent = `${t("village.kecamatan", { name: me.kecamatan })} · ${t(`mode.${me.mode}`)}`;
   const interactive = me.mode === "interactive";
+  document.body.dataset.mode = me.mode; // a view-only hall is not shown camera and microphone checks
   if (!joined) {
     $("prejoin-lead").textContent = t(interactive ? "prejoin.lead" : "prejoin.lead_viewonly");
     const pass = rejoining ? null : passedCheck();
@@ -260,6 +263,7 @@ async function castVote(ballot, form, button) {
   if (choice.error) return notify(choice.error);
   if (!choice.length) return notify(t("vote.choose_one"));
   if (choice.length > ballot.max_choices) return notify(t("vote.too_many", { n: ballot.max_choices }));
+  if (!ballot.allow_change && !(await ask(t("vote.final_confirm"), t("vote.final_yes")))) return; // cannot be undone
   const id = idOf(ballot, "ballot");
   const ack = await live.act("ballot.cast", { ballot: id, choice }, button);
   if (!ack) return;
@@ -346,6 +350,38 @@ function validate() {
   return problems;
 }
 
+// A hall may edit its own proposal until it is screened: the form then holds that proposal.
+let editing = null; // the proposal's id while editing, else null (a new proposal)
+
+function editButton(p) {
+  const id = idOf(p, "proposal");
+  return h("button", { type: "button", class: "edit live-only", dataset: { key: `edit-${id}` },
+                       onclick: () => startEdit(p) }, t("proposal.edit"));
+}
+
+function startEdit(p) {
+  editing = idOf(p, "proposal");
+  const values = { ...p, ...(p.lokasi ?? {}), volume: String(p.volume), cost: String(p.cost) };
+  for (const name of Object.keys(CHECKS)) field(name).value = values[name] ?? "";
+  renderEditing();
+  field("title").focus();
+}
+
+function stopEdit() {
+  editing = null;
+  form.reset();
+  $("p-cost-preview").textContent = "";
+  showErrors([]);
+  renderEditing();
+}
+
+function renderEditing() {
+  show($("proposal-editing"), Boolean(editing));
+  $("proposal-editing-text").textContent = editing ? t("proposal.editing", { id: editing }) : "";
+  $("proposal-send").textContent = t(editing ? "proposal.save" : "proposal.submit");
+}
+$("proposal-cancel").addEventListener("click", stopEdit);
+
 field("cost").addEventListener("input", () => {
   const v = field("cost").value;
   $("p-cost-preview").textContent = RUPIAH.test(v) && parseRupiah(v) ? rupiah(parseRupiah(v)) : "";
@@ -366,11 +402,10 @@ form.addEventListener("submit", async (e) => {
   const button = e.submitter;
   button.disabled = true;
   try {
-    const ack = await live.send("proposal.submit", payload);
-    form.reset();
-    $("p-cost-preview").textContent = "";
-    showErrors([]);
-    notify(t("proposal.sent", { n: ack.version }), "ok");
+    const ack = editing ? await live.send("proposal.edit", { proposal: editing, ...payload })
+      : await live.send("proposal.submit", payload);
+    notify(editing ? t("proposal.edited", { id: editing }) : t("proposal.sent", { n: ack.version }), "ok");
+    stopEdit();
   } catch (err) {
     showErrors([describe(err)]);
   } finally {
@@ -378,14 +413,18 @@ form.addEventListener("submit", async (e) => {
   }
 });
 
-boardView(live, $("my-proposals"), { filter: (p) => p.village === myCode(), empty: "proposal.none_mine" });
+boardView(live, $("my-proposals"), { filter: (p) => p.village === myCode(), empty: "proposal.none_mine",
+                                     extras: (p) => (p.status === "submitted" ? [editButton(p)] : []) });
 boardView(live, $("board"), { filter: (p) => p.status !== "rejected" });
 
 // ---- wiring ------------------------------------------------------------------------------------
 
 floorView(live);
+closedView(live);
 agendaView(live, $("agenda"));
 live.watch((changed) => {
+  // a closed session has nothing to check before joining: straight to its results
+  if (changed.has("session") && isClosed(live.models) && !joined) join();
   if (changed.has("connection")) {
     $("join").disabled = live.state !== "online";
     if (live.state === "online") setCheck($("hub-check"), "ok", t("prejoin.hub_connected"));
