@@ -41,6 +41,12 @@ async def join(page: Page) -> None:
     await expect(page.locator("#live")).to_be_visible()
 
 
+async def join_en(page: Page) -> None:
+    await online(page)
+    await page.get_by_role("button", name="Join the session").click()
+    await expect(page.locator("#live")).to_be_visible()
+
+
 async def accept(moderator: Page, proposal: str) -> None:
     await moderator.get_by_role("button", name=f"Telaah {proposal}").click()
     await moderator.get_by_role("button", name="Terima", exact=True).click()
