@@ -103,8 +103,6 @@ async def frames_flowing(page: Page, timeout: float = 15.0) -> None:
     raise AssertionError(f"no program frames on {page.url}")
 
 
-@pytest.mark.xfail(reason="issue 9.1 still open: Chrome labels the fresh high layer 'bandwidth' for ~12 s "
-                   "although its estimate (2.5 Mbit/s) and target leave room", strict=False)
 async def test_the_program_reaches_a_view_only_hall_at_program_size(site: Site, pages: Pages) -> None:
     speaker = site.villages(interactive=True)[0]
     viewer = site.villages(interactive=False)[0]

@@ -16,6 +16,10 @@ const ACK_TIMEOUT_MS = 15000;
 // When the link is short, Chrome shares what there is by priority: the microphone and the grids'
 // low layer get theirs first, the program's high layer takes what is left.
 const HIGH = { maxBitrate: 1_200_000, priority: "low" };
+// The program's size. A 720p camera encoded whole under this cap is held down by Chrome's
+// bitrate-for-resolution rule ("bandwidth") for ever, and 540p was still scaled down on a busy
+// 2-core machine; at 360p the cap leaves the encoder room, so the layer runs at full size.
+const HIGH_HEIGHT = 360;
 const LOW = { maxBitrate: 150_000, priority: "high" };
 const LOW_SIZE = { width: 320, height: 180, frameRate: 15 };
 const MIC = { priority: "high" };
@@ -115,7 +119,9 @@ export class MediaLink {
       const [video] = this.stream?.getVideoTracks() ?? [];
       const [audio] = this.stream?.getAudioTracks() ?? [];
       if (video) {
-        named.push([pc.addTransceiver(video, { direction: "sendonly", sendEncodings: [HIGH] }), "layer", "high"]);
+        const scale = Math.max(1, (video.getSettings().height ?? HIGH_HEIGHT) / HIGH_HEIGHT);
+        const high = { ...HIGH, scaleResolutionDownBy: scale };
+        named.push([pc.addTransceiver(video, { direction: "sendonly", sendEncodings: [high] }), "layer", "high"]);
         const low = await lowLayer(video);
         named.push([pc.addTransceiver(low, { direction: "sendonly", sendEncodings: [LOW] }), "layer", "low"]);
       }
