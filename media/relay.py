@@ -162,6 +162,10 @@ class Relay:
             self._apply_routes(other)
         return pc.localDescription.sdp
 
+    def live(self, participant: str) -> bool:
+        """Whether the participant's media is arriving now."""
+        return self._presence.live(participant)
+
     async def close_peer(self, participant: str) -> None:
         """Close the participant's peer and forget its routes. Harmless if absent."""
         self._routes.pop(participant, None)

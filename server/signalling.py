@@ -5,7 +5,8 @@ relay participant ids ``"<session>/<actor id>"``, each subscriber's role ("staff
 "viewer"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
 The chair's peer publishes the venue. Routes are recomputed whenever a peer joins or leaves and
 whenever the log records something that changes the plan (floor, spotlight, mute, promote).
-When the floor holder's media stops or returns, the floor is paused or resumed (server.floorwatch).
+When the floor holder's media stops or returns, the floor is paused or resumed (server.floorwatch);
+a hall given the floor while its media is not arriving is paused after the same ``stall_after``.
 
 Events (each acked ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``):
 ``media.ice`` → ``{"iceServers": [...]}`` (STUN, TURN with time-limited credentials);
@@ -154,8 +155,23 @@ class Signalling:
             self._route(assembly)
 
     def _changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
-        if assembly.session_id in self._roles and Assembly.touched(records) & _PLAN_MODELS:
+        touched = Assembly.touched(records)
+        if assembly.session_id in self._roles and touched & _PLAN_MODELS:
             self._route(assembly)
+        if "floor" in touched:
+            self._watch_holder(assembly)
+
+    def _watch_holder(self, assembly: Assembly) -> None:
+        """A hall given the floor whose media is not arriving (not joined, link already quiet) never
+        reports going silent, so it is checked once: still silent after ``stall_after``, it is paused."""
+        holder = assembly.media_plan()["floor"]  # None when nobody holds it or it is paused already
+        if holder is not None and not self.relay.live(relay_id(assembly.session_id, holder)):
+            self.channel.spawn(self._pause_if_silent(assembly.session_id, holder))
+
+    async def _pause_if_silent(self, session: str, village: str) -> None:
+        await asyncio.sleep(self.relay.config.stall_after)
+        if not self.relay.live(relay_id(session, village)):
+            await follow_media(self.sessions, session, village, False, time.time())
 
     def _route(self, assembly: Assembly) -> None:
         """Tell the relay what every subscriber of this session receives now."""

@@ -134,11 +134,13 @@ async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: 
     mod = await hub.connect("moderator")
     await mod.sync()
     paused = lambda models: models["floor"]["paused_at"] is not None  # noqa: E731
+    relay = hub.app[SIGNALLING].relay
     back = None
     try:
         for peer in (chair, speaker, watcher):
             assert (await peer.join())["ok"]
         await mod.ok("session.start")
+        await wait_for(lambda: relay.live(f"{hub.session}/{speaker_code}"), 10)  # its media arrives
         await mod.ok("floor.grant", village=speaker_code, seconds=120)
         await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
 
@@ -163,5 +165,31 @@ async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: 
         assert pauses == [("floor.paused", "hub"), ("floor.resumed", "hub")] * 2
     finally:
         for peer in (chair, speaker, watcher, back):
+            if peer is not None:
+                await peer.client.close()
+
+
+async def test_a_hall_given_the_floor_before_its_media_arrives_is_paused_until_it_does(
+        hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+    speaker_code = next(c for c in hub.interactive if c != VENUE)
+    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
+    watcher = Peer((await hub.connect(next(c for c in hub.villages if c not in hub.interactive))).sio, viewer())
+    mod = await hub.connect("moderator")
+    await mod.sync()
+    speaker = None
+    try:
+        for peer in (chair, watcher):
+            assert (await peer.join())["ok"]
+        await mod.ok("session.start")
+        await mod.ok("floor.grant", village=speaker_code, seconds=120)  # the hall has not joined yet
+        await mod.wait_for(lambda m: m["floor"]["paused_at"] is not None, 10)
+        await wait_for(lambda: watcher.routes.get("program") == "chair", 10)
+
+        speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+        assert (await speaker.join())["ok"]
+        await mod.wait_for(lambda m: m["floor"]["paused_at"] is None, 10)
+        await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
+    finally:
+        for peer in (chair, watcher, speaker):
             if peer is not None:
                 await peer.client.close()
