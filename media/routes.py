@@ -53,17 +53,20 @@ def plan_routes(
 ) -> Routing:
     """Routes for every subscriber from a plan and subscriber roles.
 
-    ``plan``: {"venue": pid, "floor": pid | None, "spotlight": pid | None, "muted": [...],
-    "interactive": [...]}. ``roles``: {pid: "viewer" | "interactive" | "staff"}.
+    ``plan``: {"venue": pid, "floor": pid | None, "spotlight": pid | None, "screen": bool,
+    "muted": [...], "interactive": [...]}. ``roles``: {pid: "viewer" | "interactive" | "staff"}.
 
-    Every role gets "program" video (spotlight, else floor holder, else venue; high layer),
+    Every role gets "program" video (the spotlight's high layer, else the venue's shared screen,
+    else the floor holder's, else the venue's: the chair who presents means to be seen over a turn;
+    while the screen is on the program, "pip" carries the chair's camera, its low layer),
     "venue" video and audio, and "floor" audio. Staff get every interactive village's low layer
     in "grid0".."gridN"; interactive villages get the others' low layers when thumbnails are on.
     Nobody receives their own media (a floor holder hearing itself would echo).
     """
     venue = plan.get("venue")
     floor = plan.get("floor")
-    program = plan.get("spotlight") or floor or venue
+    program = plan.get("spotlight") or (None if plan.get("screen") else floor) or venue
+    program_layer = "screen" if plan.get("screen") and program == venue else "high"
     interactive = list(plan.get("interactive", ()))
     routes: dict[str, Slots] = {}
     for subscriber, role in roles.items():
@@ -74,11 +77,13 @@ def plan_routes(
             return Source(pid, kind, layer) if pid and pid != sub else None
 
         slots: Slots = {
-            "program": source(program, "video", "high"),
+            "program": source(program, "video", program_layer),
             "venue": source(venue, "video", "high"),
             "floor": source(floor, "audio"),
             "venue_audio": source(venue, "audio"),
         }
+        if program_layer == "screen":
+            slots["pip"] = source(venue, "video", "low")
         if role == "staff" or (role == "interactive" and interactive_thumbnails):
             others: Sequence[str] = [pid for pid in interactive if pid != subscriber]
             for index, pid in enumerate(others):

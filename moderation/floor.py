@@ -149,6 +149,7 @@ def view(desk: Desk, record: Record) -> dict[str, Any]:
         "deadline": floor.granted_at + floor.seconds + floor.paused if holder else None,
         "paused_at": floor.paused_at if holder else None,
         "spotlight": stage.spotlight,
+        "screen": stage.screen,
         "muted": sorted(stage.muted),
     }
 

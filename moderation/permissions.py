@@ -50,6 +50,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "participant.mute": _STAFF,
     "participant.unmute": _STAFF,
     "spotlight.set": _STAFF,
+    "screen.start": frozenset({Role.CHAIR.value}),  # the venue's screen: only the chair presents
+    "screen.stop": frozenset({Role.CHAIR.value}),
     "village.promote": _STAFF,
     "village.demote": _STAFF,
     "credential.revoke": _STAFF | {ADMIN},

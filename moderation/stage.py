@@ -1,4 +1,4 @@
-"""Who is seen and heard: interactive seats, server-side mute, the spotlight."""
+"""Who is seen and heard: interactive seats, server-side mute, the spotlight, the chair's shared screen."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Stage:
     interactive: set[str] = field(default_factory=set)
     muted: set[str] = field(default_factory=set)
     spotlight: str | None = None
+    screen: bool = False  # the chair is presenting its screen (slides) on the program
 
 
 def _toggle(event: str, add: bool, attr: str, refusal: str) -> Decider:
@@ -45,6 +46,22 @@ def _spotlight(desk: Desk, record: Record, args: Mapping[str, Any], actor: Actor
     if village == desk.stage.spotlight:
         raise Conflict("Sorotan sudah pada desa itu")
     return [("spotlight.set", {"village": village})]
+
+
+def _screen(start: bool) -> Decider:
+    def decide(desk: Desk, record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
+        if desk.stage.screen == start:
+            raise Conflict("Layar sudah dibagikan" if start else "Layar tidak sedang dibagikan")
+        return [("screen.started" if start else "screen.stopped", {})]
+
+    return decide
+
+
+def _shared(start: bool) -> Applier:
+    def apply(desk: Desk, data: Mapping[str, Any], at: float) -> None:
+        desk.stage.screen = start
+
+    return apply
 
 
 def _set_applier(attr: str, add: bool) -> Applier:
@@ -73,11 +90,15 @@ _TOGGLES = (
 DECIDE: dict[str, Decider] = {
     **{cmd: _toggle(event, add, attr, refusal) for cmd, event, attr, add, refusal in _TOGGLES},
     "spotlight.set": _spotlight,
+    "screen.start": _screen(True),
+    "screen.stop": _screen(False),
 }
 APPLY: dict[str, Applier] = {
     **{event: _set_applier(attr, add) for _, event, attr, add, _ in _TOGGLES},
     "session.created": _created,
     "spotlight.set": _spotlit,
+    "screen.started": _shared(True),
+    "screen.stopped": _shared(False),
 }
 
 

@@ -102,6 +102,8 @@ SCHEMAS: Mapping[str, Obj] = {
         "participant.mute": _village,
         "participant.unmute": _village,
         "spotlight.set": {"village": Field(Nullable(_CODE))},
+        "screen.start": _nothing,
+        "screen.stop": _nothing,
         "village.promote": _village,
         "village.demote": _village,
         "credential.revoke": {"holder": Field(Text(80))},  # "chair", "mod:<n>" or a village code

@@ -80,6 +80,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     "participant.muted": frozenset({"roster", "floor"}),
     "participant.unmuted": frozenset({"roster", "floor"}),
     "spotlight.set": frozenset({"floor"}),
+    **dict.fromkeys(("screen.started", "screen.stopped"), frozenset({"floor"})),
     "village.promoted": frozenset({"roster"}),
     "village.demoted": frozenset({"roster"}),
 }
@@ -200,6 +201,7 @@ class Assembly:
             "venue": self._record.session.venue,
             "floor": None if floor_.paused_at is not None else floor_.holder,  # a paused holder's media is gone
             "spotlight": stage_.spotlight,
+            "screen": stage_.screen,
             "muted": sorted(stage_.muted),
             "interactive": sorted(stage_.interactive),
         }

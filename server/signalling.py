@@ -186,6 +186,7 @@ class Signalling:
             "venue": relay_id(sid, "chair"),
             "floor": pid(plan["floor"]),
             "spotlight": pid(plan["spotlight"]),
+            "screen": plan["screen"],
             "interactive": [relay_id(sid, c) for c in plan["interactive"]],
         }
         for subscriber, slots in plan_routes(relay_plan, roles).routes.items():

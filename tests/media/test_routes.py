@@ -44,6 +44,16 @@ def test_spotlight_takes_the_program_and_without_a_floor_the_venue_has_it() -> N
     assert quiet["program"] == Source("venue", "video") and quiet["floor"] is None
 
 
+def test_the_chairs_shared_screen_takes_the_program_over_the_floor_but_not_over_the_spotlight() -> None:
+    shared = plan_routes({**PLAN, "screen": True}, {"x": "viewer", "venue": "staff"}).routes
+    assert shared["x"]["program"] == Source("venue", "video", "screen")
+    assert shared["x"]["pip"] == Source("venue", "video", "low")  # the chair's camera, picture-in-picture
+    assert shared["x"]["floor"] == Source(PLAN["floor"], "audio")  # the holder is still heard
+    assert shared["venue"]["program"] is None  # the chair shows its own screen
+    spot = plan_routes({**PLAN, "screen": True, "spotlight": "desa-a"}, {"x": "viewer"}).routes["x"]
+    assert spot["program"] == Source("desa-a", "video") and "pip" not in spot
+
+
 def test_thumbnails_for_interactive_villages_are_optional_and_roles_are_checked() -> None:
     routes = plan_routes(PLAN, {"desa-a": "interactive"}, interactive_thumbnails=False).routes
     assert not any(slot.startswith("grid") for slot in routes["desa-a"])

@@ -19,7 +19,7 @@ USULAN: dict[str, Any] = {
 
 
 def test_every_named_command_is_known() -> None:
-    assert len(COMMAND_NAMES) == 35
+    assert len(COMMAND_NAMES) == 37
     assert {"ballot.cast", "hand.raise", "credential.revoke", "spotlight.set"} <= COMMAND_NAMES
 
 

@@ -151,3 +151,15 @@ def test_mute_spotlight_promote_demote() -> None:
     assert (modes[VENUE], modes[VIEWONLY[0]]) == ("viewonly", "interactive")
     assert sum(m == "interactive" for m in modes.values()) == 25
     assert len(modes) == len(ROSTER)
+
+
+def test_the_chair_shares_its_screen_and_the_media_plan_follows() -> None:
+    hub = Hub()
+    assert hub.refused(MOD, "screen.start").code == "forbidden"  # the chair presents, at the venue
+    assert hub.refused(CHAIR, "screen.stop").code == "conflict"
+    hub.do(CHAIR, "screen.start")
+    assert hub.refused(CHAIR, "screen.start").code == "conflict"
+    assert hub.model("floor", "public")["screen"] is True
+    assert hub.assembly.media_plan()["screen"] is True
+    hub.do(CHAIR, "screen.stop")
+    assert hub.model("floor")["screen"] is False and hub.assembly.media_plan()["screen"] is False

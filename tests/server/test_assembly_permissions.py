@@ -65,6 +65,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "participant.mute": {"village": SARONGAN.id},
     "participant.unmute": {"village": SARONGAN.id},
     "spotlight.set": {"village": SARONGAN.id},
+    "screen.start": {},
+    "screen.stop": {},
     "village.promote": {"village": SARONGAN.id},
     "village.demote": {"village": VENUE},
     "credential.revoke": {"holder": ALIYAN.id},  # a hall the matrix does not connect

@@ -101,6 +101,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "participant.mute": st.fixed_dictionaries({"village": codes}),
     "participant.unmute": st.fixed_dictionaries({"village": codes}),
     "spotlight.set": st.fixed_dictionaries({"village": st.none() | codes}),
+    "screen.start": st.just({}),
+    "screen.stop": st.just({}),
     "village.promote": st.fixed_dictionaries({"village": codes}),
     "village.demote": st.fixed_dictionaries({"village": codes}),
     "credential.revoke": st.fixed_dictionaries({"holder": st.sampled_from(["chair", "mod:1"]) | codes}),
