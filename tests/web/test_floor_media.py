@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from rooms.actors import Actor, Kind
+from server.keys import SESSIONS
 from tests.server.conftest import VENUE
 from tests.web.conftest import Pages, Site, rising, screenshot
 from tests.web.test_media import do
@@ -141,3 +142,55 @@ async def test_the_caption_changes_with_the_picture_not_before_it(site: Site, pa
     await halls[1].evaluate(RELEASE_HIGH)
     await expect(caption(watcher)).to_contain_text(second.village.name)
     await rising(watcher, "video", 30)
+
+
+PROGRAM_SIZE = """async () => {
+  const receiver = window.relayLink.receivers.get("program");
+  if (!receiver) return null;
+  for (const r of (await receiver.getStats()).values())
+    if (r.type === "inbound-rtp" && r.frameWidth) return [r.frameWidth, r.frameHeight];
+  return null;
+}"""
+
+
+async def program_size(page: Page) -> tuple[int, int] | None:
+    size = await page.evaluate(PROGRAM_SIZE)
+    return (size[0], size[1]) if size else None
+
+
+async def test_the_chairs_shared_screen_takes_the_program_with_its_camera_in_a_corner(site: Site, pages: Pages) -> None:
+    speaker = site.villages(interactive=True)[1]
+    viewer = site.villages(interactive=False)[0]
+    assert speaker.village and viewer.village
+    chair = await open_page(pages, site.link("chair"))
+    watcher = await open_page(pages, viewer.url)
+    await online(chair)
+    await join(watcher)
+    await do(site, Actor(Kind.CHAIR, "chair"), "session.start")
+    await do(site, MOD, "floor.grant", village=speaker.village.code, seconds=300)  # a turn runs meanwhile
+    await expect(caption(watcher)).to_contain_text("Bubuk")  # the hall has not joined: the venue stands in
+    pip = watcher.locator('video[data-relay-slot="pip"]')
+    await expect(pip).to_be_hidden()
+
+    await chair.get_by_role("button", name="Bagikan layar").click()
+    await expect(chair.get_by_role("button", name="Hentikan berbagi layar")).to_be_visible()
+    await expect(caption(watcher)).to_contain_text("Presentasi")
+    await expect(pip).to_be_visible()  # the chair's camera, small
+    # the camera's program layer is 640×360; the program now comes at the shared screen's own size
+    screen = tuple(await chair.evaluate("(() => { const s = window.relayLink.screen.getSettings(); return [s.width, s.height]; })()"))
+    assert screen[1] > 360
+    deadline = time.monotonic() + PATIENCE_MS / 1000
+    while await program_size(watcher) != screen and time.monotonic() < deadline:
+        await watcher.wait_for_timeout(300)
+    assert await program_size(watcher) == screen
+    await rising(watcher, "video", 30)
+    assert await pip.evaluate("v => v.srcObject?.getVideoTracks().length") == 1
+    await expect(chair.locator('video[data-relay-slot="pip"]')).to_be_visible()  # its own camera, at the chair
+    await screenshot(watcher, "chair-presenting")
+
+    await chair.get_by_role("button", name="Hentikan berbagi layar").click()
+    await expect(caption(watcher)).not_to_contain_text("Presentasi")
+    await expect(pip).to_be_hidden()
+    await expect(chair.get_by_role("button", name="Bagikan layar")).to_be_visible()
+    records = [r.type for r in await site.app[SESSIONS].log.read(site.session)]  # type: ignore[index]
+    assert records.count("screen.started") == records.count("screen.stopped") == 1  # both on the record

@@ -15,6 +15,7 @@ const GRID = 25; // one low-layer slot per interactive village (at most 25)
 const talking = new Set(); // villages whose audio level says they are talking now (from the relay)
 const link = programLink(live, {
   videoSlots: ["program", ...Array.from({ length: GRID }, (_, i) => `grid${i}`)],
+  presents: true,
   onTrack: attachTiles,
   onRoutes: attachTiles,
 });
@@ -39,6 +40,40 @@ openCamera().then((stream) => link.publish(stream), (err) => {
   notify(t("prejoin.camera_failed", { reason: err.name }));
   link.publish(null);
 });
+
+// Slides and screen share: the screen goes on the program for everyone, the camera into a corner.
+async function present(button) {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false });
+  } catch (err) {
+    if (err.name !== "NotAllowedError") notify(t("chair.present_failed", { reason: err.name }));
+    return;
+  }
+  const [track] = stream.getVideoTracks();
+  track.addEventListener("ended", () => stopPresenting()); // the browser's own "stop sharing"
+  await link.present(track); // the picture flows before the program switches to it
+  if (!(await live.act("screen.start", {}, button))) await stopPresenting();
+  link.show();
+}
+
+async function stopPresenting(button = null) {
+  const track = link.screen;
+  await link.present(null);
+  track?.stop();
+  if (live.models.floor?.screen) await live.act("screen.stop", {}, button);
+  link.show();
+}
+
+$("present").addEventListener("click", (e) => (link.screen ? stopPresenting(e.currentTarget) : present(e.currentTarget)));
+
+function renderPresenting() {
+  const sharing = Boolean(live.models.floor?.screen);
+  // a console reloaded while presenting has lost its screen: the program goes back to the camera
+  if (sharing && !link.screen && live.state === "online") live.act("screen.stop");
+  $("present").textContent = link.screen ? t("chair.present_stop") : t("chair.present");
+  $("present").disabled = live.models.session?.status !== "live";
+}
 
 function renderGrid() {
   const attending = byId(attendance(live.models), "village");
@@ -88,4 +123,5 @@ live.watch((changed) => {
     attachTiles();
   }
   if (changed.has("ballots") || changed.has("board")) renderBallots();
+  if (["floor", "session", "connection"].some((n) => changed.has(n))) renderPresenting();
 });

@@ -23,6 +23,8 @@ const HIGH_HEIGHT = 360;
 const LOW = { maxBitrate: 150_000, priority: "high" };
 const LOW_SIZE = { width: 320, height: 180, frameRate: 15 };
 const MIC = { priority: "high" };
+// The chair's shared screen (slides): text wants detail more than motion, at a few frames a second.
+const SCREEN = { maxBitrate: 1_500_000, maxFramerate: 15, priority: "low" };
 const KEYFRAME_POLL_MS = 100;
 const PICTURE_WAIT_MS = 15000; // a source that never sends a picture does not keep the old caption for ever
 
@@ -81,9 +83,12 @@ export class MediaLink {
    * onTrack(slot, stream) when a slot's stream arrives; onRoutes(routes) with slot → participant;
    * onState(state) with the peer's connection state.
    */
-  constructor(live, { videoSlots = [], audioSlots = ["floor", "venue_audio"], onTrack, onRoutes, onState } = {}) {
-    Object.assign(this, { live, videoSlots, audioSlots, onTrack, onRoutes, onState });
+  constructor(live, { videoSlots = [], audioSlots = ["floor", "venue_audio"], presents = false, onTrack, onRoutes,
+                      onState } = {}) {
+    Object.assign(this, { live, videoSlots, audioSlots, presents, onTrack, onRoutes, onState });
     this.stream = null;
+    this.screen = null; // the shared screen's track while the chair presents
+    this.screenSender = null;
     this.pc = null;
     this.streams = new Map(); // slot → MediaStream
     this.receivers = new Map(); // slot → RTCRtpReceiver
@@ -126,6 +131,12 @@ export class MediaLink {
         named.push([pc.addTransceiver(low, { direction: "sendonly", sendEncodings: [LOW] }), "layer", "low"]);
       }
       if (audio) named.push([pc.addTransceiver(audio, { direction: "sendonly", sendEncodings: [MIC] }), "layer", "mic"]);
+      if (this.presents) {
+        // always offered, empty until a screen is shared: sharing is a replaceTrack, no new offer
+        const screen = pc.addTransceiver(this.screen ?? "video", { direction: "sendonly", sendEncodings: [SCREEN] });
+        this.screenSender = screen.sender;
+        named.push([screen, "layer", "screen"]);
+      }
       for (const slot of this.videoSlots) named.push([pc.addTransceiver("video", { direction: "recvonly" }), "slot", slot]);
       for (const slot of this.audioSlots) named.push([pc.addTransceiver("audio", { direction: "recvonly" }), "slot", slot]);
       const codec = ice?.videoCodec ?? "VP8";
@@ -163,6 +174,13 @@ export class MediaLink {
       this.onState?.(err.code === "forbidden" ? "forbidden" : "failed");
       if (err.code !== "forbidden") setTimeout(() => this.wanted && attempt === this.attempt && this.connect(), RETRY_MS);
     }
+  }
+
+  /** Send this track as the screen layer (null: stop sharing). */
+  async present(track) {
+    if (track) track.contentHint = "detail";
+    this.screen = track;
+    await this.screenSender?.replaceTrack(track);
   }
 
   /**
@@ -218,6 +236,7 @@ export function captionOf(models, participant) {
     const venue = models.session?.venue;
     const v = (models.roster ?? []).find((r) => r.village === venue?.code);
     const text = t("program.caption_venue", { name: venue?.name ?? "", kecamatan: v?.kecamatan ?? "" });
+    if (models.floor?.screen) return t("program.caption_screen", { venue: text });
     const holder = holderOf(models);
     // the floor is paused while its holder's media is gone: the venue stands in, and says why
     return models.floor?.paused_at && holder ? t("program.caption_holder_lost", { venue: text, name: holder.name })
@@ -231,8 +250,9 @@ export function captionOf(models, participant) {
  * The page's link with its program screen (video[data-relay-slot=program] + caption) and the audio
  * slots wired; more video slots (the grids) go to onTrack / onRoutes.
  */
-export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes } = {}) {
+export function programLink(live, { videoSlots = ["program", "pip"], presents = false, onTrack, onRoutes } = {}) {
   const video = document.querySelector('video[data-relay-slot="program"]');
+  const pip = document.querySelector('video[data-relay-slot="pip"]');
   const caption = document.querySelector('[data-relay-caption="program"]');
   const playAudio = audioSink(document.body);
   let pictured; // who the program's picture shows (null: this page's own camera); the caption names it
@@ -240,11 +260,20 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
   let switching = 0;
   // The hub never sends a page its own media: when the program is this page itself (the chair's
   // venue camera, a hall holding the floor), its slot is empty and the screen shows its own camera.
+  let shared = null; // the chair's own screen, as a stream for its program
   const show = () => {
     const own = !pictured && link.stream;
+    if (link.screen && shared?.getVideoTracks()[0] !== link.screen) shared = new MediaStream([link.screen]);
+    // while the chair presents, its camera sits in a corner of the program
+    const presenting = Boolean(live.models.floor?.screen) && (own ? Boolean(link.screen) : pictured === "chair");
     if (video) {
-      attachVideo(video, own ? link.stream : link.streams.get("program"));
+      attachVideo(video, own ? (link.screen ? shared : link.stream) : link.streams.get("program"));
       video.closest(".screen")?.classList.toggle("live", Boolean(video.srcObject));
+      video.closest(".screen")?.classList.toggle("presenting", presenting); // slides are shown whole
+    }
+    if (pip) {
+      attachVideo(pip, presenting ? (own ? link.stream : link.streams.get("pip")) : null);
+      pip.hidden = !pip.srcObject;
     }
     if (caption) caption.textContent = captionOf(live.models, own ? live.me?.id : pictured);
   };
@@ -260,8 +289,9 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
   };
   const link = new MediaLink(live, {
     videoSlots,
+    presents,
     onTrack: (slot, stream) => {
-      if (slot === "program") show();
+      if (slot === "program" || slot === "pip") show();
       else if (stream.getAudioTracks().length) playAudio(slot, stream);
       onTrack?.(slot, stream);
     },
@@ -275,6 +305,7 @@ export function programLink(live, { videoSlots = ["program"], onTrack, onRoutes 
     },
   });
   live.watch((changed) => ["roster", "session", "floor"].some((name) => changed.has(name)) && show());
+  link.show = show; // the page calls it when it starts or stops presenting
   window.relayLink = link; // for diagnostics from the browser console (and the page tests)
   return link;
 }
