@@ -51,7 +51,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "participant.unmute": _STAFF,
     "spotlight.set": _STAFF,
     "screen.start": frozenset({Role.CHAIR.value}),  # the venue's screen: only the chair presents
-    "screen.stop": frozenset({Role.CHAIR.value}),
+    "screen.stop": frozenset({Role.CHAIR.value, Role.SYSTEM.value}),  # the hub, when the chair's media stops
     "village.promote": _STAFF,
     "village.demote": _STAFF,
     "credential.revoke": _STAFF | {ADMIN},

@@ -1,4 +1,5 @@
-"""The floor follows its holder's media: paused while the hall's media is gone, resumed on its return.
+"""The floor follows its holder's media: paused while the hall's media is gone, resumed on its return;
+the chair's shared screen ends with the venue's media.
 
 The relay reports media starting and stopping; this decides what that means for the session. The
 command goes through the log like any other (the hub is its actor), so the pause is part of the
@@ -20,13 +21,19 @@ log = logging.getLogger(__name__)
 HUB = Actor(Kind.SYSTEM, "hub")
 
 
-async def follow_media(sessions: Sessions, session: str, village: str, live: bool, now: float) -> None:
-    """Pause (or resume) the floor when its holder's media stops (or returns)."""
+async def follow_media(sessions: Sessions, session: str, ident: str, live: bool, now: float) -> None:
+    """Pause (or resume) the floor when its holder's media stops (or returns); end the chair's
+    screen share when the venue's media stops (the console closed: nobody is left to stop it)."""
     assembly = sessions.cached(session)
-    if assembly is None or assembly.floor_holder != village:
+    if assembly is None:
         return
-    cmd = parse_command("floor.resume" if live else "floor.pause", {"village": village})
+    if ident == "chair" and not live and assembly.media_plan()["screen"]:
+        cmd = parse_command("screen.stop", {})
+    elif ident == assembly.floor_holder:
+        cmd = parse_command("floor.resume" if live else "floor.pause", {"village": ident})
+    else:
+        return
     try:
         await sessions.execute(session, cmd, HUB, now)
     except DomainError as err:  # already in that state, the turn just ended, the session closed
-        log.debug("floor not %s for %s: %s", "resumed" if live else "paused", village, err.code)
+        log.debug("%s for %s refused: %s", cmd.name, ident, err.code)

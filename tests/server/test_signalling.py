@@ -193,3 +193,23 @@ async def test_a_hall_given_the_floor_before_its_media_arrives_is_paused_until_i
         for peer in (chair, watcher, speaker):
             if peer is not None:
                 await peer.client.close()
+
+
+async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, clip: Any,
+                                                                     opus: tuple[bytes, ...]) -> None:
+    chair_sio = (await hub.connect("chair")).sio
+    chair = Peer(chair_sio, publisher(clip, opus))
+    staff = await hub.connect("chair")
+    await staff.sync()
+    try:
+        assert (await chair.join())["ok"]
+        await wait_for(lambda: hub.app[SIGNALLING].relay.live(f"{hub.session}/chair"), 10)
+        await staff.ok("session.start")
+        await staff.ok("screen.start")
+        await chair_sio.disconnect()  # the console closes while presenting: nobody is left to stop it
+        await staff.wait_for(lambda m: m["floor"]["screen"] is False, 10)
+        records = await hub.app[SESSIONS].log.read(hub.session)
+        assert [(r.type, r.actor) for r in records if r.type.startswith("screen.")] == [
+            ("screen.started", "chair"), ("screen.stopped", "hub")]
+    finally:
+        await chair.client.close()
