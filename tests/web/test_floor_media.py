@@ -177,7 +177,8 @@ async def test_the_chairs_shared_screen_takes_the_program_with_its_camera_in_a_c
     await expect(caption(watcher)).to_contain_text("Presentasi")
     await expect(pip).to_be_visible()  # the chair's camera, small
     # the camera's program layer is 640×360; the program now comes at the shared screen's own size
-    screen = tuple(await chair.evaluate("(() => { const s = window.relayLink.screen.getSettings(); return [s.width, s.height]; })()"))
+    settings = await chair.evaluate("window.relayLink.screen.getSettings()")
+    screen = (settings["width"], settings["height"])
     assert screen[1] > 360
     deadline = time.monotonic() + PATIENCE_MS / 1000
     while await program_size(watcher) != screen and time.monotonic() < deadline:

@@ -186,7 +186,8 @@ async def test_a_session_runs_across_every_page(site: Site, pages: Pages) -> Non
     await expect(other.locator("body")).to_have_attribute("data-publishing", "ready")
     await expect(other.locator("#camera-ask")).to_be_hidden()
     await moderator.get_by_role("tab", name=re.compile("Jaringan")).click()
-    await expect(moderator.locator(f'#network [data-village="{viewer.village.code}"]')).to_contain_text("Mengirim gambar")  # its camera is on: publishing
+    row = moderator.locator(f'#network [data-village="{viewer.village.code}"]')
+    await expect(row).to_contain_text("Mengirim gambar")  # its camera is on: publishing
     await screenshot(moderator, "moderator-network")
 
     # a hall whose connection drops says so, comes back by itself and catches up
