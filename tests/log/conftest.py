@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from rooms.log.port import EventLog
-from tests.log.support import REDIS_URL, RedisStore, SqliteStore, Store
+from tests.log.support import REDIS_URL, MemoryStore, RedisStore, SqliteStore, Store
 
 
 @pytest.fixture
@@ -28,8 +28,10 @@ async def redis_store() -> AsyncIterator[RedisStore]:
         await client.aclose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "memory":
+        return MemoryStore()
     if request.param == "sqlite":
         return SqliteStore(tmp_path / "hub.sqlite3")
     return request.getfixturevalue("redis_store")  # type: ignore[no-any-return]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -13,6 +14,7 @@ import redis.asyncio as aioredis
 
 from rooms.events import Event
 from rooms.log.chain import canonical
+from rooms.log.memory import MemoryLog, Shelf
 from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
@@ -58,6 +60,27 @@ class SqliteStore:
     async def swap(self, session_id: str, a: int, b: int) -> None:
         move = "UPDATE events SET seq = ? WHERE session_id = ? AND seq = ?"
         self._run((move, (-1, session_id, a)), (move, (a, session_id, b)), (move, (b, session_id, -1)))
+
+
+class MemoryStore:
+    """Every node opened here shares one shelf; the intruder edits the records on it."""
+
+    def __init__(self) -> None:
+        self.shelf = Shelf()
+
+    def open(self) -> EventLog:
+        return MemoryLog(self.shelf)
+
+    async def edit_data(self, session_id: str, seq: int, data: dict[str, Any]) -> None:
+        log = self.shelf.logs[session_id]
+        log[seq - 1] = dataclasses.replace(log[seq - 1], data=data)
+
+    async def remove(self, session_id: str, seq: int) -> None:
+        del self.shelf.logs[session_id][seq - 1]
+
+    async def swap(self, session_id: str, a: int, b: int) -> None:
+        log = self.shelf.logs[session_id]
+        log[a - 1], log[b - 1] = log[b - 1], log[a - 1]
 
 
 class RedisStore:

@@ -12,7 +12,7 @@ import pytest
 from rooms.ballot import receipt_digest
 from rooms.events import Paper, Stub
 from rooms.log.port import EventLog, VersionConflict
-from tests.log.support import RedisStore, SqliteStore, Store, ev
+from tests.log.support import MemoryStore, RedisStore, SqliteStore, Store, ev
 
 SESSION = "musrenbang-2020-banyuwangi"
 VILLAGES = [f"35.10.13.20{n:02d}" for n in range(1, 13)]
@@ -87,6 +87,10 @@ async def test_the_raw_store_holds_no_village_beside_a_choice_nor_the_order(stor
             events = [json.loads(d) for (d,) in conn.execute("SELECT data FROM events")]
         assert "WITHOUT ROWID" in sql  # no rowid to give the order of insertion away
         cells = [str(cell) for r in rows for cell in r]
+    elif isinstance(store, MemoryStore):
+        assert all(isinstance(box, set) for box in store.shelf.boxes.values())  # a set keeps no order
+        cells = [repr(p) for box in store.shelf.boxes.values() for p in box]
+        events = [r.data for r in store.shelf.logs[SESSION]]
     else:
         assert isinstance(store, RedisStore)
         keys = [k async for k in store.client.scan_iter(match=f"{store.prefix}:*")]
