@@ -6,7 +6,7 @@ from rooms.actors import Actor, Kind, Role
 from rooms.commands import parse_command
 from rooms.errors import NotFound
 from rooms.events import RecordedEvent
-from server.assembly import READ_MODELS, Assembly
+from server.assembly import PERSONAL, READ_MODELS, Assembly
 from tests.server.test_assembly_kit import (
     ALIYAN,
     BUBUK,
@@ -147,7 +147,7 @@ def test_revoking_a_holder_refuses_its_older_credentials_and_follows_the_roles()
 
 def test_touched_names_the_read_models_an_event_batch_changes() -> None:
     hub = Hub(start=False)
-    assert Assembly.touched(hub.log) == set(READ_MODELS)
+    assert Assembly.touched(hub.log) == set(READ_MODELS) - {PERSONAL}  # a village's own votes are never pushed
     hub.do(CHAIR, "session.start")
     assert Assembly.touched(hub.do(BUBUK, "hand.raise")) == {"queue"}
     assert Assembly.touched(hub.do(MOD, "floor.grant")) == {"floor", "queue"}
@@ -166,6 +166,7 @@ def test_media_plan() -> None:
         "venue": VENUE,
         "floor": PESANGGARAN.id,
         "spotlight": VENUE,
+        "screen": False,
         "muted": [ALIYAN.id],
         "interactive": sorted(INTERACTIVE),
     }

@@ -206,6 +206,7 @@ async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, 
         await wait_for(lambda: hub.app[SIGNALLING].relay.live(f"{hub.session}/chair"), 10)
         await staff.ok("session.start")
         await staff.ok("screen.start")
+        await staff.wait_for(lambda m: m["floor"]["screen"] is True, 10)
         await chair_sio.disconnect()  # the console closes while presenting: nobody is left to stop it
         await staff.wait_for(lambda m: m["floor"]["screen"] is False, 10)
         records = await hub.app[SESSIONS].log.read(hub.session)
