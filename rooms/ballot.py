@@ -312,8 +312,8 @@ def my_votes(record: Record, audience: Audience) -> dict[str, list[str]]:
     """A village's own choice on each nominal ballot it voted in; empty for any other audience.
 
     A secret ballot's choice is known to the village's page alone (the hub keeps no link).
-    Kept apart from ``view`` so every village gets the same ballots push and only its own
-    votes in a push of its own.
+    Kept apart from ``view`` so every village gets the same ballots push; a village has its own
+    votes from its snapshot, and a new one from the ack of its own cast (nothing pushes them).
     """
     if audience.village is None:
         return {}

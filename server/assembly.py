@@ -44,8 +44,10 @@ READ_MODELS: Mapping[str, ReadModel] = {
     "speaking": lambda a, _: floor.speaking_view(a._desk, a._record),
 }
 
-# Which read models each event type changes (the shell pushes only those).
-_ALL = frozenset(READ_MODELS)
+# Which read models each event type changes (the shell pushes only those). "mine", a village's own
+# votes, is in no push: a village has it from its snapshot and learns a new vote from its own ack.
+PERSONAL = "mine"
+_ALL = frozenset(READ_MODELS) - {PERSONAL}
 TOUCHES: Mapping[str, frozenset[str]] = {
     "session.created": _ALL,
     "session.started": frozenset({"session"}),
@@ -70,7 +72,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     ),
     "support.given": frozenset({"board"}),
     **dict.fromkeys(("ballot.opened", "ballot.closed"), frozenset({"ballots"})),
-    "ballot.cast": frozenset({"ballots", "mine"}),
+    "ballot.cast": frozenset({"ballots"}),
     "ballot.voted": frozenset({"ballots"}),
     **dict.fromkeys(("hand.raised", "hand.lowered", "queue.moved", "queue.removed"), frozenset({"queue"})),
     "floor.granted": frozenset({"floor", "queue"}),

@@ -53,7 +53,7 @@ class Pusher:
 
     async def _flush(self, sid: str, dirty: _Dirty, delay: float) -> None:
         await asyncio.sleep(delay)
-        names = dirty.names - _PERSONAL
+        names = dirty.names
         dirty.names, dirty.task = set(), None
         dirty.last = time.monotonic()
         try:
@@ -77,7 +77,3 @@ class Pusher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-
-# A village's own votes come with its snapshot and, live, in the ack of its own ballot.cast:
-# pushing them would cost one message per voting village per flush.
-_PERSONAL = {"mine"}

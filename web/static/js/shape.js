@@ -17,18 +17,9 @@ export function byId(list, kind) {
   return new Map(list.map((row) => [idOf(row, kind), row]));
 }
 
-/** Points and voters per option of a ballot (tallies come as rows or as {option: points}). */
+/** Points and voters per option of a ballot (none while a secret ballot is open). */
 export function tallies(ballot) {
-  const out = new Map();
-  const raw = ballot.tallies ?? [];
-  if (Array.isArray(raw)) {
-    for (const row of raw) out.set(idOf(row, "proposal"), { points: row.points ?? 0, voters: row.voters ?? 0 });
-  } else {
-    for (const [option, value] of Object.entries(raw)) {
-      out.set(option, typeof value === "number" ? { points: value, voters: value } : value);
-    }
-  }
-  return out;
+  return new Map((ballot.tallies ?? []).map((row) => [row.proposal, { points: row.points, voters: row.voters }]));
 }
 
 /** The village a connected page speaks for, with its roster row. */
@@ -39,10 +30,4 @@ export function myVillage(models, me) {
 export const isOpen = (ballot) => ballot.status === "open";
 
 /** Who holds the floor: {village, name, kecamatan} or null. */
-export function holderOf(models) {
-  const holder = models.floor?.holder;
-  if (!holder) return null;
-  if (typeof holder === "object") return { village: idOf(holder, "village"), ...holder };
-  const row = roster(models).find((v) => idOf(v, "village") === holder);
-  return { village: holder, name: row?.name ?? holder, kecamatan: row?.kecamatan ?? "" };
-}
+export const holderOf = (models) => models.floor?.holder ?? null;

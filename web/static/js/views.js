@@ -14,7 +14,7 @@ export function floorView(live) {
   const tick = () => {
     const floor = live.models.floor;
     const holder = holderOf(live.models);
-    const end = floor?.deadline ?? (floor?.granted_at ?? 0) + (floor?.seconds ?? 0);
+    const end = floor?.deadline;
     const paused = floor?.paused_at ?? null; // the holder's media is gone: the clock stands still
     const left = holder && end ? end - (paused ?? serverNow()) : null;
     let state = left === null ? "idle" : left <= 0 ? "over" : left <= ENDING_SECONDS ? "ending" : "running";

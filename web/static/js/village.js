@@ -175,10 +175,9 @@ $("floor-yield").addEventListener("click", (e) => live.act("floor.yield", {}, e.
 const receipts = new Map(); // ballot → record number of this page's last vote
 const ballotBoxes = new Map(); // ballot → {article, form, standing, signature}
 
-/** This village's own vote on a ballot: the personal "mine" read model (or a row's my_vote). */
+/** This village's own vote on a ballot: the personal "mine" read model. */
 function myVote(ballot) {
-  const id = idOf(ballot, "ballot");
-  return live.models.mine?.votes?.[id] ?? ballot.my_vote ?? null;
+  return live.models.mine?.votes?.[idOf(ballot, "ballot")] ?? null;
 }
 
 // A secret vote's receipt is shown to this page alone (the hub keeps it nowhere in clear): kept in
@@ -273,9 +272,9 @@ async function castVote(ballot, form, button) {
     renderBallots();
     return notify(t("vote.recorded_secret"), "ok");
   }
-  // The hub does not push a village its own votes: they come with the snapshot and with this ack.
-  const votes = { ...(live.models.mine?.votes ?? {}), [id]: choice };
-  live.merge(ack.version, { mine: ack.models?.mine ?? { votes } });
+  // The hub pushes nobody a village's own votes: the snapshot holds them, and this ack says the one
+  // just sent is on the record.
+  live.merge(ack.version, { mine: { votes: { ...(live.models.mine?.votes ?? {}), [id]: choice } } });
   notify(t("vote.recorded_number", { n: ack.version }), "ok");
 }
 
