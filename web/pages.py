@@ -16,6 +16,7 @@ from aiohttp import web
 
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
+from rooms.roster import MAX_INTERACTIVE
 from server.keys import SESSIONS
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
@@ -50,7 +51,7 @@ def _render(request: web.Request, template: str, context: dict[str, Any], page: 
     """Render a template in the visitor's language; ``page`` is handed to the page's JS as JSON."""
     lang, remember = chosen(request)
     t = Translator(lang)
-    config = {"lang": lang, "now": time.time(), "catalog": t.texts, **(page or {})}
+    config = {"lang": lang, "now": time.time(), "catalog": t.texts, "maxInteractive": MAX_INTERACTIVE, **(page or {})}
     html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=config, **context)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = _CSP

@@ -1,7 +1,7 @@
 // The chair's console: the 25 interactive villages, the floor large, the queue with one-click
 // "give the floor", the board with tallies and the agenda.
 import { $, h, patch } from "./dom.js";
-import { t } from "./i18n.js";
+import { config, t } from "./i18n.js";
 import { connectPage, notify } from "./live.js";
 import { openCamera } from "./media.js";
 import { attachVideo, programLink } from "./relay.js";
@@ -11,7 +11,7 @@ import { queueView, sessionState } from "./staff.js";
 import { closedView } from "./closing.js";
 
 const live = connectPage();
-const GRID = 25; // one low-layer slot per interactive village (at most 25)
+const GRID = config.maxInteractive; // one low-layer slot per interactive village
 const talking = new Set(); // villages whose audio level says they are talking now (from the relay)
 const link = programLink(live, {
   videoSlots: ["program", ...Array.from({ length: GRID }, (_, i) => `grid${i}`)],

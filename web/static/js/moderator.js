@@ -1,7 +1,7 @@
 // The moderator's console: session, floor and queue on the left; screening, ballots, participants,
 // agenda, attendance and the network board in tabs on the right.
 import { $, h, patch } from "./dom.js";
-import { clock, number, rupiah, t } from "./i18n.js";
+import { clock, config, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
 import { connectPage, notify } from "./live.js";
 import { ask, asking } from "./ask.js";
@@ -11,7 +11,6 @@ import { ballotHeader, ballotStanding, choicesView, floorView, notVoted, proposa
 import { queueView, sessionState } from "./staff.js";
 
 const live = connectPage();
-const MAX_INTERACTIVE = 25;
 const wholeNumber = (el) => (el.value.trim() === "" ? undefined : Number(el.value));
 
 /** A button that sends one command; its payload is computed at click time. `confirm` gives the
@@ -223,7 +222,7 @@ function renderBallots() {
 function renderRoster() {
   const villages = roster(live.models);
   const interactive = villages.filter((v) => v.mode === "interactive").length;
-  $("interactive-count").textContent = t("participants.interactive_count", { n: interactive, max: MAX_INTERACTIVE });
+  $("interactive-count").textContent = t("participants.interactive_count", { n: interactive, max: config.maxInteractive });
   const query = $("roster-filter").value.trim().toLowerCase();
   const spot = live.models.floor?.spotlight;
   const shown = villages.filter((v) => !query || `${v.name} ${v.kecamatan}`.toLowerCase().includes(query));

@@ -1,10 +1,9 @@
 // The operator's page: a session from a roster CSV — pick the venue and the interactive villages, see
 // every link. The hub parses the roster (POST /api/roster) and creates the session (POST /api/sessions).
 import { $, h, patch, show } from "./dom.js";
-import { t } from "./i18n.js";
+import { config, t } from "./i18n.js";
 import { ActionError, credential, describe, notify } from "./live.js";
 
-const MAX_INTERACTIVE = 25;
 const token = credential();
 let rosterCsv = null;
 let villages = [];
@@ -44,7 +43,7 @@ function renderVenues(keep) {
 function renderPicks() {
   const venue = $("o-venue").value;
   const query = $("o-filter").value.trim().toLowerCase();
-  $("o-interactive-count").textContent = t("participants.interactive_count", { n: picked.size, max: MAX_INTERACTIVE });
+  $("o-interactive-count").textContent = t("participants.interactive_count", { n: picked.size, max: config.maxInteractive });
   const shown = villages.filter((v) => !query || `${v.name} ${v.kecamatan}`.toLowerCase().includes(query));
   patch($("o-interactive"), shown.map((v) => {
     const id = `o-pick-${v.code}`;
@@ -64,7 +63,7 @@ function problems() {
   if (!$("o-title").value.trim()) out.push(t("validation.required", { field: t("operator.title") }));
   if (!rosterCsv) out.push(t("validation.required", { field: t("operator.roster") }));
   if (!$("o-venue").value) out.push(t("validation.required", { field: t("operator.venue") }));
-  if (picked.size > MAX_INTERACTIVE) out.push(t("error.interactive_limit"));
+  if (picked.size > config.maxInteractive) out.push(t("error.interactive_limit"));
   return out;
 }
 
