@@ -29,14 +29,21 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
+from harness.browser import (  # noqa: E402
+    CAMERA_30,
+    CHROMIUM,  # noqa: E402
+    OUTBOUND,
+    PROGRAM_INBOUND,
+    join_publishing,
+    rate,
+)
+from harness.hub import start_hub  # noqa: E402
+from harness.sample import VENUE, small_roster
 from rooms.actors import Actor, Kind  # noqa: E402
 from rooms.commands import parse_command  # noqa: E402
 from server.app import SIGNALLING  # noqa: E402
 from server.keys import SESSIONS, SIGNER  # noqa: E402
 from server.provision import found_session  # noqa: E402
-from tests.server.conftest import VENUE, small_roster, start_hub  # noqa: E402
-from tests.web.conftest import CHROMIUM  # noqa: E402
-from tests.web.test_bandwidth import CAMERA_30, OUTBOUND, PROGRAM_INBOUND, join_publishing, rate  # noqa: E402
 
 HEADER = ("  t  load | high: size     kbit/s fps limit     target | low: size    kbit/s target"
           " | program: size    kbit/s fps  fps% kbit%")

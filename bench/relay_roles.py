@@ -23,10 +23,10 @@ from aiohttp import web  # noqa: E402
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.contrib.media import MediaRelay  # noqa: E402
 
+from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer  # noqa: E402
 from media import passthrough  # noqa: E402
 from media.relay import Relay, RelayConfig  # noqa: E402
 from media.routes import Source  # noqa: E402
-from tests.media.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer  # noqa: E402
 
 
 def emit(message: dict[str, Any]) -> None:

@@ -34,9 +34,9 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.hubproc import HubProcess, create_session, open_ballot, signer  # noqa: E402
+from harness.net import free_port  # noqa: E402
 from rooms.actors import Kind  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.hubproc import HubProcess, create_session, open_ballot, signer  # noqa: E402
 
 ROSTER = (ROOT / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 VENUE = "35.10.13.2007"

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+from harness.net import REDIS_URL, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["REDIS_URL", "free_port"]
 
 
 @pytest.fixture

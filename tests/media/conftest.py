@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from harness.peers import Client, Clip, make_client, make_clip, make_opus
 from media.relay import Relay, RelayConfig
-from tests.media.peers import Client, Clip, make_client, make_clip, make_opus
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ import threading
 import tracemalloc
 from collections.abc import Callable
 
+from harness.peers import Client, ClipTrack, OpusTrack, connect, make_client, offer, wait_for
 from media.feed import Feed, Frame
 from media.outlet import Outlet
 from media.relay import Relay
 from media.routes import Source
-from tests.media.peers import Client, ClipTrack, OpusTrack, connect, make_client, offer, wait_for
 
 
 async def test_a_stalled_subscriber_drops_its_oldest_frames_while_others_keep_full_rate(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from aiortc import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_APP, AnyRtcpPacket, RtcpPsfbPacket, unpack_remb_fci
 
+from harness.peers import Client, Clip, ClipTrack, connect, offer, wait_for
 from media.relay import Relay
-from tests.media.peers import Client, Clip, ClipTrack, connect, offer, wait_for
 
 
 def record_rembs(sender: RTCRtpSender, into: list[tuple[int, list[int]]]) -> None:

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from harness.net import free_port
+from harness.peers import wait_for
 from media.relay import Relay, RelayConfig
 from media.routes import Source
-from tests.conftest import free_port
-from tests.media.peers import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from aiortc import RTCSessionDescription
 
+from harness.peers import Client, ClipTrack, OpusTrack, offer, wait_for
 from media.relay import Relay
-from tests.media.peers import Client, ClipTrack, OpusTrack, offer, wait_for
 
 
 async def test_the_relay_runs_from_plain_messages_and_reports_stats(

@@ -11,10 +11,10 @@ import aiortc.rtcrtpsender
 import pytest
 from aiortc import RTCRtpSender
 
+from harness.peers import Client, ClipTrack, OpusTrack, connect, offer, wait_for
 from media.errors import MediaError
 from media.relay import Relay, RelayConfig
 from media.routes import Source
-from tests.media.peers import Client, ClipTrack, OpusTrack, connect, offer, wait_for
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from harness.peers import Client, ClipTrack, connect, wait_for
 from media.relay import Relay
 from media.routes import Source
-from tests.media.peers import Client, ClipTrack, connect, wait_for
 
 
 async def test_a_late_joiner_starts_on_a_keyframe_it_asked_for(

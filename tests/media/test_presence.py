@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.peers import Client, ClipTrack, OpusTrack, connect, wait_for
 from media.relay import Relay, RelayConfig
-from tests.media.peers import Client, ClipTrack, OpusTrack, connect, wait_for
 
 
 async def test_media_that_goes_quiet_or_closes_is_reported_gone(

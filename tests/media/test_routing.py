@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from harness.peers import Client, ClipTrack, OpusTrack, connect, make_clip, wait_for
 from media.relay import Relay
 from media.routes import Source
-from tests.media.peers import Client, ClipTrack, OpusTrack, connect, make_clip, wait_for
 
 
 async def test_a_floor_change_switches_the_program_slot_on_a_keyframe(

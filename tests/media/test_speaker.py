@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.peers import Client, OpusTrack, connect, wait_for
 from media.relay import Relay, RelayConfig
 from media.speaker import SpeakerDetector
-from tests.media.peers import Client, OpusTrack, connect, wait_for
 
 
 async def test_the_speaking_callback_follows_a_publishers_audio_level(

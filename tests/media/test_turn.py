@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCSessionDescription
 
+from harness.net import free_port
+from harness.peers import Client, ClipTrack, connect, offer, wait_for
 from media.ice import IceConfig, browser_ice_servers, relay_configuration
 from media.relay import Relay
 from media.routes import Source
-from tests.conftest import free_port
-from tests.media.peers import Client, ClipTrack, connect, offer, wait_for
 
 SECRET = "rahasia-musrenbang"
 

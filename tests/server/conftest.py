@@ -15,21 +15,12 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
+from harness.hub import start_hub
+from harness.net import REDIS_URL
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
-from server.app import create_app
-from server.config import Config
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
-from tests.conftest import REDIS_URL, free_port
-
-ROSTER_CSV = (Path(__file__).resolve().parents[2] / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
-VENUE = "35.10.13.2007"  # Bubuk, Rogojampi
-
-
-def small_roster(kecamatan: tuple[str, ...] = ("35.10.13", "35.10.01", "35.10.02")) -> str:
-    """The real roster cut to a few kecamatan: fast to fold, still the real codes and names."""
-    lines = ROSTER_CSV.strip().splitlines()
-    return "\n".join([lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in kecamatan]) + "\n"
 
 
 @dataclass
@@ -99,17 +90,6 @@ class Client:
                 pass
 
 
-async def start_hub(tmp_path: Path, store: str, prefix: str,
-                    **overrides: Any) -> tuple[web.AppRunner, str, web.Application]:
-    port = free_port()
-    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, secret="test-secret",
-                    redis_url=REDIS_URL if store == "redis" else None, redis_prefix=prefix,
-                    demo=False, flush_interval=0.02, **overrides)
-    app = create_app(config)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}", app
 
 
 @pytest.fixture(params=["sqlite", "redis"])

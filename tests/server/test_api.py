@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 from server.keys import SIGNER
-from tests.server.conftest import VENUE, Hub, small_roster
+from tests.server.conftest import Hub
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 from typing import Any
 
+from harness.sample import usulan
 from rooms.roster import Village
-from tests.server.test_assembly_kit import (
+from tests.server.test_assembly_kit import (  # fmt: skip
     ALIYAN,
     BUBUK,
     MOD,
@@ -12,9 +13,8 @@ from tests.server.test_assembly_kit import (
     VENUE,
     Hub,
     public,
-    usulan,
     village,
-)  # fmt: skip
+)
 
 
 def ballot(hub: Hub, audience: str = "staff", index: int = 0) -> dict[str, Any]:

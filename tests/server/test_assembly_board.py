@@ -1,4 +1,5 @@
-from tests.server.test_assembly_kit import ALIYAN, BUBUK, CHAIR, MOD, PESANGGARAN, Hub, public, usulan
+from harness.sample import usulan
+from tests.server.test_assembly_kit import ALIYAN, BUBUK, CHAIR, MOD, PESANGGARAN, Hub, public
 
 
 def test_a_village_submits_and_edits_its_own_proposal_until_accepted() -> None:

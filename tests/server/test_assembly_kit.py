@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.sample import usulan
 from rooms.actors import Actor, Kind
 from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
@@ -47,19 +48,6 @@ SARONGAN = village("35.10.01.2001")  # Pesanggaran, view-only
 PESANGGARAN = village("35.10.01.2002")  # Pesanggaran's namesake: interactive
 
 
-def usulan(**changes: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "title": "Rabat beton jalan dusun",
-        "description": "Jalan lingkungan sepanjang 200 m rusak berat",
-        "bidang": "pembangunan",
-        "lokasi": {"dusun": "Krajan", "rt": "002", "rw": "001"},
-        "volume": 200,
-        "unit": "m",
-        "cost": 150_000_000,
-        "sumber_dana": "dd",
-        "scale": "desa",
-    }
-    return {**fields, **changes}
 
 
 def number(events: Iterable[Event], after: int) -> list[RecordedEvent]:

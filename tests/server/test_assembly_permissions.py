@@ -4,23 +4,12 @@ from typing import Any
 
 import pytest
 
+from harness.sample import usulan
 from moderation.permissions import GRANTEES, PERMISSIONS
 from rooms.actors import Actor, Kind
 from rooms.commands import COMMAND_NAMES, parse_command
 from rooms.errors import DomainError
-from tests.server.test_assembly_kit import (
-    ALIYAN,
-    BUBUK,
-    CHAIR,
-    MOD,
-    SARONGAN,
-    SYSTEM,
-    VENUE,
-    Hub,
-    public,
-    usulan,
-    village,
-)
+from tests.server.test_assembly_kit import ALIYAN, BUBUK, CHAIR, MOD, SARONGAN, SYSTEM, VENUE, Hub, public, village
 
 ACTORS: dict[str, Actor] = {
     "chair": CHAIR,

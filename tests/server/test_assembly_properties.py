@@ -9,23 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.sample import usulan
 from moderation.permissions import PERMISSIONS
 from rooms.actors import Actor, Kind
 from rooms.commands import COMMAND_NAMES, SCHEMAS, parse_command
 from rooms.errors import DomainError
 from rooms.roster import Village
-from tests.server.test_assembly_kit import (
-    ADMIN,
-    CHAIR,
-    MOD,
-    ROSTER,
-    SYSTEM,
-    VENUE,
-    Hub,
-    public,
-    usulan,
-    village,
-)
+from tests.server.test_assembly_kit import ADMIN, CHAIR, MOD, ROSTER, SYSTEM, VENUE, Hub, public, village
 
 # A small roster keeps snapshots cheap: Pesanggaran and Rogojampi, with a pagu for Bubuk.
 SMALL = [

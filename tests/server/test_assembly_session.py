@@ -2,12 +2,13 @@ from dataclasses import replace
 
 import pytest
 
+from harness.sample import usulan
 from rooms.actors import Actor, Kind, Role
 from rooms.commands import parse_command
 from rooms.errors import NotFound
 from rooms.events import RecordedEvent
 from server.assembly import PERSONAL, READ_MODELS, Assembly
-from tests.server.test_assembly_kit import (
+from tests.server.test_assembly_kit import (  # fmt: skip
     ALIYAN,
     BUBUK,
     CHAIR,
@@ -19,9 +20,8 @@ from tests.server.test_assembly_kit import (
     VENUE,
     Hub,
     public,
-    usulan,
     village,
-)  # fmt: skip
+)
 
 
 def test_a_new_session_is_a_draft_with_the_real_roster() -> None:

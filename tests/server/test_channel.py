@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.hubproc import PROPOSAL
+from harness.hubproc import PROPOSAL
 from tests.server.conftest import Hub
 
 

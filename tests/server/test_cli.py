@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import free_port
-from tests.hubproc import ROOT
+from harness.hubproc import ROOT
+from harness.net import free_port
 
 
 async def _start_and_list(data: Path) -> tuple[str, list[dict[str, Any]]]:

@@ -12,12 +12,13 @@ import pytest
 import redis.asyncio as aioredis
 import socketio
 
+from harness.hubproc import SECRET, HubProcess, call_ok, connect, create_session
+from harness.net import REDIS_URL
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 from server.credentials import Signer
 from server.keys import SIGNER
-from tests.conftest import REDIS_URL
-from tests.hubproc import SECRET, HubProcess, call_ok, connect, create_session
-from tests.server.conftest import VENUE, Hub, small_roster
+from tests.server.conftest import Hub
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -18,10 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from harness.hubproc import HubProcess, connect, create_session, open_ballot, signer
+from harness.net import free_port
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
-from tests.conftest import free_port
-from tests.hubproc import HubProcess, connect, create_session, open_ballot, signer
-from tests.server.conftest import VENUE, small_roster
 
 
 class PrivateRedis:

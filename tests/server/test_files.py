@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from harness.sample import VENUE, small_roster
 from server.app import create_app
 from server.config import parse_args
 from server.keys import CONFIG, SESSIONS, SIGNER
 from server.provision import found_session, write_links_csv
-from tests.server.conftest import VENUE, small_roster
 
 
 def _mode(path: Path) -> int:

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.hub import start_hub
+from harness.sample import VENUE, small_roster
 from rooms.commands import COMMAND_NAMES
 from server.keys import SESSIONS, SIGNER
-from tests.server.conftest import VENUE, Client, Hub, found_session, small_roster, start_hub
+from tests.server.conftest import Client, Hub, found_session
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) | st.text(max_size=300),

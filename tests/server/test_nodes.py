@@ -12,10 +12,10 @@ import pytest
 import redis.asyncio as aioredis
 import socketio
 
+from harness.hubproc import HubProcess, connect, create_session, open_ballot, signer
+from harness.net import REDIS_URL
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
-from tests.conftest import REDIS_URL
-from tests.hubproc import HubProcess, connect, create_session, open_ballot, signer
-from tests.server.conftest import VENUE, small_roster
 
 
 @pytest.mark.slow

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import free_port
-from tests.hubproc import ROOT, SECRET
-from tests.server.conftest import VENUE, small_roster
+from harness.hubproc import ROOT, SECRET
+from harness.net import free_port
+from harness.sample import VENUE, small_roster
 
 
 def _env() -> dict[str, str]:

@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
+from harness.net import REDIS_URL
 from rooms.ballot import box_digest
 from server.keys import CONFIG
-from tests.conftest import REDIS_URL
 from tests.server.conftest import Client, Hub
 from tests.server.test_channel import _accepted_proposals
 

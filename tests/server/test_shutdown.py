@@ -14,10 +14,10 @@ import pytest
 import socketio
 from aiortc import RTCSessionDescription
 
+from harness.hubproc import HubProcess, call_ok, connect, create_session, signer
+from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
+from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
-from tests.hubproc import HubProcess, call_ok, connect, create_session, signer
-from tests.media.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
-from tests.server.conftest import VENUE, small_roster
 
 EXIT_WITHIN = 10.0  # seconds, as the issue asks: a service manager's stop must not hang
 VIEWERS = 3  # halls with live peers

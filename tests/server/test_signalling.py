@@ -10,10 +10,11 @@ import pytest
 import socketio
 from aiortc import RTCSessionDescription
 
+from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
+from harness.sample import VENUE
 from server.app import SIGNALLING
 from server.keys import SESSIONS
-from tests.media.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
-from tests.server.conftest import VENUE, Hub
+from tests.server.conftest import Hub
 
 pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # media does not depend on the store
 

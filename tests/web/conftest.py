@@ -12,16 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from harness.browser import CHROMIUM, FLAGS
+from harness.hub import start_hub
+from harness.sample import VENUE, small_roster
 from server.keys import SESSIONS, SIGNER
 from server.provision import Link, found_session
-from tests.server.conftest import VENUE, small_roster, start_hub
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CONSOLE = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -91,10 +87,6 @@ async def pages(browser: Browser) -> AsyncIterator[Pages]:
     yield opened
     await opened.close()
     assert not opened.errors, opened.errors  # no page threw an uncaught error
-
-
-async def online(page: Page) -> None:
-    await page.wait_for_selector('body[data-connection="online"]', timeout=10_000)
 
 
 async def screenshot(page: Page, name: str) -> None:

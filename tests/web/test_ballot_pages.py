@@ -10,12 +10,12 @@ import time
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.browser import join, online
+from harness.sample import usulan
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS
-from tests.server.test_assembly_kit import usulan
-from tests.web.conftest import Pages, Site, online, screenshot
-from tests.web.test_pages import join
+from tests.web.conftest import Pages, Site, screenshot
 
 pytestmark = pytest.mark.browser
 KECAMATAN = "35.10.13"  # Rogojampi, the venue's

@@ -11,51 +11,14 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from harness.browser import CAMERA_30, CHROMIUM, OUTBOUND, PROGRAM_INBOUND, join, join_publishing, rate
 from rooms.actors import Actor, Kind
 from server.app import SIGNALLING
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, Site, online
+from tests.web.conftest import Pages, Site
 from tests.web.test_media import do
-from tests.web.test_pages import join
 
 pytestmark = pytest.mark.browser
 SHORT_LINK = 200_000
-
-# A hall's camera runs at 30 fps (Chromium's fake camera defaults to 20).
-CAMERA_30 = [flag if flag != "--use-fake-device-for-media-stream" else f"{flag}=fps=30" for flag in FLAGS]
-
-# Per layer of the page's own sending ("high" is the camera track itself, "low" its clone, "mic").
-OUTBOUND = """async () => {
-  const link = window.relayLink;
-  const [camera] = link?.stream?.getVideoTracks() ?? [];
-  const layers = {};
-  for (const t of link?.pc?.getTransceivers() ?? []) {
-    const track = t.sender.track;
-    if (!track) continue;
-    (await t.sender.getStats()).forEach((s) => {
-      if (s.type !== "outbound-rtp") return;
-      const layer = track.kind === "audio" ? "mic" : track === camera ? "high" : "low";
-      layers[layer] = {width: s.frameWidth ?? 0, height: s.frameHeight ?? 0, bytes: s.bytesSent,
-        frames: s.framesEncoded ?? 0, reason: s.qualityLimitationReason, target: s.targetBitrate ?? 0, at: s.timestamp};
-    });
-  }
-  (await link?.pc?.getStats())?.forEach((s) => {
-    if (s.type === "candidate-pair" && s.nominated) layers.available = s.availableOutgoingBitrate ?? 0;
-  });
-  return layers;
-}"""
-
-# The program slot's inbound video.
-PROGRAM_INBOUND = """async () => {
-  const link = window.relayLink;
-  const [track] = link?.streams?.get("program")?.getVideoTracks() ?? [];
-  const receiver = link?.pc?.getReceivers().find((r) => r.track === track);
-  let found = null;
-  (await receiver?.getStats())?.forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video") found = {width: s.frameWidth ?? 0,
-      height: s.frameHeight ?? 0, bytes: s.bytesReceived, frames: s.framesDecoded ?? 0, at: s.timestamp};
-  });
-  return found;
-}"""
 
 
 @pytest.fixture
@@ -64,20 +27,6 @@ async def browser() -> AsyncIterator[Browser]:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CAMERA_30)
         yield b
         await b.close()
-
-
-def rate(before: dict[str, Any], after: dict[str, Any]) -> tuple[float, float]:
-    """kbit/s and frames/s between two samples of one stream."""
-    seconds = max((after["at"] - before["at"]) / 1000, 1e-3)
-    return (after["bytes"] - before["bytes"]) * 8 / 1000 / seconds, (after["frames"] - before["frames"]) / seconds
-
-
-async def join_publishing(page: Page) -> None:
-    """Join once the camera is open (a hall that joins before that only watches)."""
-    await online(page)
-    await expect(page.locator("#camera-state")).to_contain_text("×", timeout=20_000)
-    await join(page)
-    await expect(page.locator("body")).to_have_attribute("data-publishing", "ready")
 
 
 async def sending(page: Page, timeout: float = 20.0) -> dict[str, Any]:

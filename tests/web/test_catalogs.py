@@ -7,10 +7,11 @@ from pathlib import Path
 
 import aiohttp
 
+from harness.hub import start_hub
+from harness.sample import VENUE, small_roster
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
-from tests.server.conftest import VENUE, small_roster, start_hub
 from web.i18n import LANGUAGES, catalog
 
 WEB = Path(__file__).resolve().parents[2] / "web"

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.sample import VENUE
 from rooms.actors import Actor, Kind
 from server.keys import SESSIONS
-from tests.server.conftest import VENUE
 from tests.web.conftest import Pages, Site, rising, screenshot
 from tests.web.test_media import do
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Dialog, expect
 
+from harness.browser import online
 from rooms.actors import Kind
 from server.credentials import Signer
-from tests.web.conftest import Pages, Site, online
+from tests.web.conftest import Pages, Site
 
 pytestmark = pytest.mark.browser
 

@@ -8,12 +8,13 @@ import time
 import pytest
 from playwright.async_api import expect
 
+from harness.browser import join, online
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.app import SIO
 from server.keys import SESSIONS
-from tests.web.conftest import Pages, Site, online, rising, screenshot
-from tests.web.test_pages import join, village_sids
+from tests.web.conftest import Pages, Site, rising, screenshot
+from tests.web.test_pages import village_sids
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.browser import join, online
 from server.app import CHANNEL, SIO
-from tests.web.conftest import PHONE, Pages, Site, online, rising, screenshot
+from tests.web.conftest import PHONE, Pages, Site, rising, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +34,6 @@ async def submit_proposal(page: Page, **overrides: str) -> None:
             await field.fill(value)
     await page.get_by_role("button", name="Kirim usulan").click()
     await expect(page.locator("#notice")).to_contain_text("Usulan terkirim")
-
-
-async def join(page: Page) -> None:
-    await online(page)
-    await page.get_by_role("button", name="Masuk ke sidang").click()
-    await expect(page.locator("#live")).to_be_visible()
 
 
 async def join_en(page: Page) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from harness.browser import join
 from rooms.events import Event, RecordedEvent
 from server.keys import SESSIONS
 from tests.web.conftest import Pages, Site
-from tests.web.test_pages import PROPOSAL, SELECTS, join
+from tests.web.test_pages import PROPOSAL, SELECTS
 
 pytestmark = pytest.mark.browser
 

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Page, expect
 
+from harness.browser import join
+from harness.sample import ROSTER_CSV, VENUE, small_roster
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
-from tests.server.conftest import ROSTER_CSV, VENUE, small_roster
 from tests.web.conftest import CONSOLE, PHONE, Pages, Site, screenshot
-from tests.web.test_pages import PROPOSAL, accept, join, join_en, submit_proposal
+from tests.web.test_pages import PROPOSAL, accept, join_en, submit_proposal
 
 pytestmark = pytest.mark.browser
 

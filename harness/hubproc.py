@@ -13,10 +13,10 @@ from typing import Any
 import aiohttp
 import socketio
 
+from harness.net import free_port
+from harness.sample import usulan
 from rooms.actors import Kind
 from server.credentials import Signer
-from tests.conftest import free_port
-from tests.server.test_assembly_kit import usulan
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-secret"
