@@ -31,5 +31,5 @@ class Role(str, Enum):
 @dataclass(frozen=True, slots=True)
 class Actor:
     kind: Kind
-    id: str  # stable participant identity: "chair", "mod:<name>", a village code, "public:<browser id>"
+    id: str  # stable participant identity: "chair", "mod:<name>", a village code, "public:<browser id the hub issued>"
     village: str | None = None  # the village code, for village credentials

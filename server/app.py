@@ -16,11 +16,12 @@ from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
 from server.api import _MAX_BODY, domain_errors, routes
+from server.browsers import Browsers
 from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
-from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.keys import BROWSERS, CONFIG, METRICS, SESSIONS, SIGNER
 from server.metrics import Metrics
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
@@ -60,7 +61,8 @@ def open_log(config: Config) -> EventLog:
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
     app[CONFIG] = config
-    app[SIGNER] = Signer(config.secret, ttl=config.credential_days * 24 * 3600)
+    app[SIGNER] = signer = Signer(config.secret, ttl=config.credential_days * 24 * 3600)
+    app[BROWSERS] = browsers = Browsers(signer, config)
     app[METRICS] = Metrics()
     manager = (socketio.AsyncRedisManager(config.redis_url, channel=f"{config.redis_prefix}:socketio")
                if config.redis_url else None)
@@ -85,7 +87,7 @@ def create_app(config: Config) -> web.Application:
         pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
         app[SESSIONS] = sessions
-        app[CHANNEL] = channel = Channel(sio, sessions, app[SIGNER], app[METRICS], config)
+        app[CHANNEL] = channel = Channel(sio, sessions, signer, browsers, app[METRICS], config)
         ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
         app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
                                                   RelayConfig(video_codec=config.video_codec, ice=ice))

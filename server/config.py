@@ -25,6 +25,7 @@ class Config:
     burst: int = 40  # event cost a client may spend at once before the rate applies
     per_credential: int = 3  # open connections one credential may hold (a hall's screens, a reload)
     public_per_ip: int = 20  # open public connections from one client address
+    browser_tokens_per_hour: int = 20  # new citizens' browser tokens one client address gets an hour
     media_lines: int = 40  # m-lines one offer may carry: a console offers 31
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client (nginx in front)
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
@@ -70,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--burst", type=int, default=int(env.get("MH_BURST", "40")))
     p.add_argument("--per-credential", type=int, default=int(env.get("MH_PER_CREDENTIAL", "3")))
     p.add_argument("--public-per-ip", type=int, default=int(env.get("MH_PUBLIC_PER_IP", "20")))
+    p.add_argument("--browser-tokens-per-hour", type=int, default=int(env.get("MH_BROWSER_TOKENS_PER_HOUR", "20")),
+                   help="new browser tokens (citizens' support) one client address gets an hour")
     p.add_argument("--media-lines", type=int, default=int(env.get("MH_MEDIA_LINES", "40")))
     p.add_argument("--trusted-proxy", action="append",
                    default=[a for a in env.get("MH_TRUSTED_PROXIES", "").split(",") if a])
@@ -95,6 +98,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         burst=a.burst,
         per_credential=a.per_credential,
         public_per_ip=a.public_per_ip,
+        browser_tokens_per_hour=a.browser_tokens_per_hour,
         media_lines=a.media_lines,
         trusted_proxies=tuple(a.trusted_proxy),
         video_codec=a.video_codec,

@@ -16,7 +16,9 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from rooms.actors import Actor, Kind
 from rooms.errors import DomainError
@@ -52,6 +54,10 @@ DEFAULT_TTL = 7 * 24 * 3600.0  # a week: links go out in the days before the ses
 
 
 class Signer:
+    """HMAC-sealed payloads: a link's credential, a citizen's browser token (``server.browsers``).
+
+    Each kind has claims of its own shape, and each reader refuses a payload of the other shape."""
+
     def __init__(self, secret: str, ttl: float = DEFAULT_TTL) -> None:
         self._key = secret.encode()
         self.ttl = ttl
@@ -59,15 +65,12 @@ class Signer:
     def _mac(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).digest()
 
-    def issue(self, session: str, kind: Kind, ident: str, village: str | None = None, generation: int = 0) -> str:
-        claims = {"s": session, "k": kind.value, "i": ident, "v": village, "c": secrets.token_hex(6),
-                  "g": generation, "x": int(time.time() + self.ttl)}
-        body = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+    def seal(self, payload: Mapping[str, object]) -> str:
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(body)}.{_b64(self._mac(body))}"
 
-    def verify(self, token: object) -> Credential:
-        """The credential a token carries; BadCredential if it is malformed or not ours, ExpiredCredential
-        if its time is over."""
+    def unseal(self, token: object) -> dict[str, Any]:
+        """The payload a token carries; BadCredential if it is malformed or not ours."""
         if not isinstance(token, str) or len(token) > 512 or token.count(".") != 1:
             raise BadCredential("Kredensial tidak valid")
         body_part, mac_part = token.split(".")
@@ -77,12 +80,27 @@ class Signer:
             raise BadCredential("Kredensial tidak valid") from None
         if not hmac.compare_digest(mac, self._mac(body)):
             raise BadCredential("Kredensial tidak valid")
-        claims = json.loads(body)
-        kind = Kind(claims["k"])
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise BadCredential("Kredensial tidak valid")
+        return payload
+
+    def issue(self, session: str, kind: Kind, ident: str, village: str | None = None, generation: int = 0) -> str:
+        return self.seal({"s": session, "k": kind.value, "i": ident, "v": village, "c": secrets.token_hex(6),
+                          "g": generation, "x": int(time.time() + self.ttl)})
+
+    def verify(self, token: object) -> Credential:
+        """The credential a token carries; BadCredential if it is malformed, not ours or not a credential
+        (a browser token), ExpiredCredential if its time is over."""
+        claims = self.unseal(token)
+        try:
+            kind = Kind(claims["k"])
+            credential = Credential(claims["s"], Actor(kind, claims["i"], claims["v"]), claims["c"],
+                                    claims.get("g", 0), claims.get("x", 0))
+        except (KeyError, ValueError):
+            raise BadCredential("Kredensial tidak valid") from None
         if kind in (Kind.PUBLIC, Kind.SYSTEM):
             raise BadCredential("Kredensial tidak valid")
-        credential = Credential(claims["s"], Actor(kind, claims["i"], claims["v"]), claims["c"],
-                                claims.get("g", 0), claims.get("x", 0))
         require_current(credential)
         return credential
 

@@ -1,14 +1,15 @@
 """The Socket.IO channel: connect with a credential, commands as events with acks.
 
 A client connects with ``auth={"token": ...}`` (chair, moderator, village) or
-``auth={"session": id, "browser": id}`` (the public, read-only but for "dukung").
+``auth={"session": id}`` (the public, read-only but for "dukung", which needs the browser token
+the public page's cookie brings: ``server.browsers``).
 After connecting it asks ``sync`` for a snapshot of its audience; later changes come
 as ``update`` pushes carrying their log version. Every other event name is a domain
 command: ``emit("ballot.cast", {..., "key": idem}, callback)`` is acked with
 ``{"ok": true, "version": n}`` or ``{"ok": false, "error": code, "message": text}``.
 
 Limits: every event costs from one budget per client (a credential, shared by its
-connections; a public browser), snapshots and offers dearer; a credential holds at most a
+connections; a public browser token), snapshots and offers dearer; a credential holds at most a
 few connections and one address a capped number of public ones; frames that do not parse
 are logged once per connection, which is closed after a few.
 """
@@ -26,23 +27,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
+from aiohttp import web
 
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
+from server.browsers import ANONYMOUS, Browsers, require_browser
 from server.config import Config
 from server.credentials import BadCredential, Credential, Signer, require_unrevoked
 from server.metrics import Metrics
 from server.protocol import MALFORMED
 from server.push import room
-from server.ratelimit import Buckets
+from server.ratelimit import Buckets, client_address
 from server.service import Sessions
 
 log = logging.getLogger(__name__)
 
-_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # a snapshot is big, an offer a peer to set up; a hall's three screens loading at once still fit the burst
 COSTS: dict[str, float] = {"sync": 5.0, "media.offer": 5.0}
 MALFORMED_LIMIT = 3  # frames that do not parse a connection may send before it is closed
@@ -62,18 +64,8 @@ class OfferTooLarge(DomainError):
     code = "offer_too_large"
 
 
-def client_ip(environ: dict[str, Any], trusted: tuple[str, ...]) -> str:
-    """The client's address: the peer's, or what a trusted proxy in front says it forwarded."""
-    request = environ.get("aiohttp.request")
-    peer = str(getattr(request, "remote", None) or "?")
-    forwarded = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
-    if peer in trusted and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip() or peer
-    return peer
-
-
 def public_client(ip: str, actor: Actor) -> str:
-    """The public's budget key: its address and browser id (until the hub signs browser tokens)."""
+    """The public's budget key: its address and browser (those without a token share the address's)."""
     return f"public:{ip}:{actor.id}"
 
 
@@ -93,6 +85,13 @@ class Connection:
     malformed: int = 0  # frames that did not parse
 
 
+def _me(conn: Connection) -> dict[str, Any]:
+    """Who the page speaks for; the public's page learns only whether its browser holds a token."""
+    if conn.actor.kind is Kind.PUBLIC:
+        return {"kind": "public", "id": None, "browser": conn.actor != ANONYMOUS}
+    return {"kind": conn.actor.kind.value, "id": conn.actor.id}
+
+
 def _fail(err: DomainError) -> dict[str, Any]:
     return {"ok": False, "error": err.code, "message": err.message}
 
@@ -100,9 +99,10 @@ def _fail(err: DomainError) -> dict[str, Any]:
 class Channel:
     """Socket.IO handlers bound to one hub's sessions."""
 
-    def __init__(self, sio: socketio.AsyncServer, sessions: Sessions, signer: Signer, metrics: Metrics,
-                 config: Config) -> None:
+    def __init__(self, sio: socketio.AsyncServer, sessions: Sessions, signer: Signer, browsers: Browsers,
+                 metrics: Metrics, config: Config) -> None:
         self.sio, self.sessions, self.signer, self.metrics, self.config = sio, sessions, signer, metrics, config
+        self.browsers = browsers
         self.buckets = Buckets(config.rate, config.burst)
         self.conns: dict[str, Connection] = {}
         self._held: Counter[str] = Counter()  # credential or public address → open connections here
@@ -116,7 +116,7 @@ class Channel:
         sio.on("*", self.on_command)
         sio.on(MALFORMED, self.on_malformed)
 
-    async def _identify(self, auth: object) -> tuple[str, Actor, Credential | None]:
+    def _identify(self, auth: object, request: web.BaseRequest | None) -> tuple[str, Actor, Credential | None]:
         if not isinstance(auth, dict):
             raise BadCredential("Kredensial diperlukan")
         if "token" in auth:
@@ -124,19 +124,21 @@ class Channel:
             if cred.actor.kind is Kind.ADMIN:
                 raise Forbidden("Kredensial operator tidak untuk ruang sidang")
             return cred.session, cred.actor, cred
-        session, browser = auth.get("session"), auth.get("browser")
-        if not isinstance(session, str) or not isinstance(browser, str) or not _BROWSER_ID.match(browser):
-            raise Invalid("Sesi dan pengenal peramban diperlukan")
-        return session, Actor(Kind.PUBLIC, f"public:{browser}"), None
+        session = auth.get("session")
+        if not isinstance(session, str):
+            raise Invalid("Sesi diperlukan")
+        # the browser is who the handshake's cookie says, never an id the client sends
+        return session, self.browsers.actor(request), None
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        request = environ.get("aiohttp.request")  # the handshake: its cookie and its address
         try:
-            session, actor, credential = await self._identify(auth)
+            session, actor, credential = self._identify(auth, request)
             assembly = await self.sessions.get(session)
             require_unrevoked(assembly, credential)
             if assembly.role_of(actor) is None:
                 raise Forbidden("Peserta tidak terdaftar di sesi ini")
-            client, holder = self._hold(actor, credential, client_ip(environ, self.config.trusted_proxies))
+            client, holder = self._hold(actor, credential, client_address(request, self.config.trusted_proxies))
         except DomainError as err:
             self.metrics.refused.labels(err.code).inc()
             raise socketio.exceptions.ConnectionRefusedError(
@@ -280,8 +282,7 @@ class Channel:
             return _fail(err)
         audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
         snapshot = assembly.snapshot(audience)
-        return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(),
-                "me": {"kind": conn.actor.kind.value, "id": conn.actor.id}}
+        return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(), "me": _me(conn)}
 
     async def on_command(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         started = time.perf_counter()
@@ -297,6 +298,7 @@ class Channel:
             if len(args) != 1:
                 raise Invalid("Perintah membawa tepat satu objek data")
             cmd = parse_command(event, args[0])
+            require_browser(conn.actor)
             done = await self.sessions.run(conn.session, cmd, conn.actor, time.time(), conn.credential)
             if cmd.name == "credential.reissue":
                 return {"ok": True, "version": done.version, "link": await self._link(conn.session, cmd.args["holder"])}

@@ -17,7 +17,7 @@ from aiohttp import web
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
 from rooms.roster import MAX_INTERACTIVE
-from server.keys import SESSIONS
+from server.keys import BROWSERS, SESSIONS
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
 _HERE = Path(__file__).resolve().parent
@@ -90,7 +90,12 @@ async def _role_page(request: web.Request, role: str) -> web.Response:
 
 
 async def public(request: web.Request) -> web.Response:
-    return await _role_page(request, "public")
+    """The public page; a browser without a token gets one here (in an HttpOnly cookie), within its
+    address's hourly cap, so its "dukung" counts once."""
+    response = await _role_page(request, "public")
+    if response.status == 200:
+        request.app[BROWSERS].admit(request, response)
+    return response
 
 
 async def role(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 import socketio
@@ -36,10 +37,20 @@ class Hub:
     def token(self, who: str) -> str:
         return self.tokens[who]
 
-    async def connect(self, who: str | None = None, browser: str | None = None, **kw: Any) -> Client:
+    async def browser_token(self, **headers: str) -> str | None:
+        """What the public page hands a new browser: its ``mh_browser`` cookie, or None (over the cap)."""
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/s/{self.session}", headers=headers) as r:
+            assert r.status == 200
+            cookie = r.cookies.get("mh_browser")
+            return cookie.value if cookie is not None else None
+
+    async def connect(self, who: str | None = None, *, cookie: str | None = None, **kw: Any) -> Client:
+        """A credential's connection, or the public's (with a browser token's cookie, or without: watch only)."""
         auth: dict[str, str]
         if who is None:
-            auth = {"session": self.session, "browser": browser or secrets.token_hex(8)}
+            auth = {"session": self.session}
+            if cookie is not None:
+                kw["headers"] = {**kw.get("headers", {}), "Cookie": f"mh_browser={cookie}"}
         else:
             auth = {"token": self.tokens[who]}
         client = Client(self)

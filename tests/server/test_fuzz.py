@@ -56,7 +56,7 @@ class LiveHub:
         hub = Hub(url, app, sid, tokens, [VENUE, viewonly], [VENUE])
         clients = {"chair": await hub.connect("chair"), "moderator": await hub.connect("moderator"),
                    "interactive": await hub.connect(VENUE), "viewonly": await hub.connect(viewonly),
-                   "public": await hub.connect(None)}
+                   "public": await hub.connect(None, cookie=await hub.browser_token())}
         await clients["chair"].ok("session.start")
         return runner, hub, clients
 

@@ -19,7 +19,7 @@ async def test_every_command_from_every_role(hub: Hub) -> None:
         "moderator": (await hub.connect("moderator"), Actor(Kind.MODERATOR, "mod:1")),
         "interactive": (await hub.connect(hub.interactive[0]), Actor(Kind.VILLAGE, hub.interactive[0])),
         "viewonly": (await hub.connect(viewonly), Actor(Kind.VILLAGE, viewonly)),
-        "public": (await hub.connect(None), Actor(Kind.PUBLIC, "public:x")),
+        "public": (await hub.connect(None, cookie=await hub.browser_token()), Actor(Kind.PUBLIC, "public:x")),
     }
     await roles["chair"][0].ok("session.start")
     checked = 0

@@ -36,7 +36,7 @@ async def test_two_nodes_one_session(tmp_path: Path) -> None:
                 turnout.append(b_["turnout"])
 
         watcher.on("update", on_update)
-        await watcher.connect(b.url, auth={"session": sid, "browser": secrets.token_hex(8)}, transports=["websocket"])
+        await watcher.connect(b.url, auth={"session": sid}, transports=["websocket"])
         await watcher.call("sync", {})
 
         # a vote through node A reaches a client of node B

@@ -1,5 +1,6 @@
 """Issue 9 in Chromium: a closed session, confirmations, one language per page, editing a proposal,
-the consoles' layout on the full Banyuwangi roster, the public page on a phone, the operator page."""
+the consoles' layout on the full Banyuwangi roster, the public page on a phone, the operator page; and
+issue 8.12's browser cookie on the public page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
@@ -254,7 +256,8 @@ async def test_the_consoles_fit_the_whole_roster(site: Site, pages: Pages) -> No
     await screenshot(moderator, "moderator-network-full")
 
 
-async def test_the_public_page_on_a_phone_offers_support_at_once(site: Site, pages: Pages) -> None:
+async def two_proposals(site: Site) -> None:
+    """A live session whose hall has put forward two usulan (U-001, U-002)."""
     hall = site.villages(interactive=True)[1]
     assert hall.village
     actor = Actor(Kind.VILLAGE, hall.village.code, hall.village.code)
@@ -262,10 +265,14 @@ async def test_the_public_page_on_a_phone_offers_support_at_once(site: Site, pag
     for key in ("dusun", "rt", "rw"):
         fields.pop(key)
     await do(site, MODERATOR, "session.start")
-    for title in ("Pembukaan dan sambutan Bupati", "Pemaparan RKPDes 2021", "Penetapan prioritas"):
-        await do(site, MODERATOR, "agenda.add", title=title)
     await do(site, actor, "proposal.submit", **fields)
     await do(site, actor, "proposal.submit", **{**fields, "title": "Pengadaan tandon air bersih"})
+
+
+async def test_the_public_page_on_a_phone_offers_support_at_once(site: Site, pages: Pages) -> None:
+    await two_proposals(site)
+    for title in ("Pembukaan dan sambutan Bupati", "Pemaparan RKPDes 2021", "Penetapan prioritas"):
+        await do(site, MODERATOR, "agenda.add", title=title)
     for proposal in ("U-001", "U-002"):
         await do(site, MODERATOR, "proposal.accept", proposal=proposal)
     await do(site, MODERATOR, "ballot.open", title="Prioritas 2021", method="approval", options=["U-001", "U-002"])
@@ -276,6 +283,52 @@ async def test_the_public_page_on_a_phone_offers_support_at_once(site: Site, pag
     box = await support.bounding_box()
     assert box and box["y"] + box["height"] <= PHONE["height"], box
     await screenshot(public, "public-phone-support")
+
+
+async def test_the_public_page_gets_a_browser_cookie_and_supports_once(site: Site, pages: Pages) -> None:
+    """Issue 8.12: the hub names the browser in an HttpOnly cookie; support counts once per browser it
+    named, whatever the page's storage says; past an address's hourly cap a page watches and says why."""
+    await two_proposals(site)
+    public = await opened(pages, site.link("public"), PHONE)
+    await online(public)
+    cookie = next(c for c in await public.context.cookies() if c["name"] == "mh_browser")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+    assert cookie["expires"] > time.time() + 360 * 24 * 3600
+    assert "mh_browser" not in await public.evaluate("document.cookie")  # out of the page's scripts' reach
+    await expect(public.get_by_text("Dukungan warga bersifat saran")).to_be_visible()
+    await expect(public.locator("#no-browser-token")).to_be_hidden()
+    support = public.locator('#board [data-proposal="U-001"] button')
+    count = public.locator('#board [data-proposal="U-001"] .support-count')
+    await support.click()
+    await expect(support).to_have_text("Sudah didukung")
+    await expect(count).to_have_attribute("data-count", "1")
+
+    # the hub remembers the browser, not the page's storage: cleared and reloaded, it offers "Dukung"
+    # again, and the hub's refusal shows the support as given
+    await public.evaluate("localStorage.clear()")
+    await public.reload()
+    await online(public)
+    await expect(support).to_have_text("Dukung")
+    await support.click()
+    await expect(support).to_have_text("Sudah didukung")
+    await expect(count).to_have_attribute("data-count", "1")
+
+    # the rest of this address's hour: 19 more new browsers, then none
+    issued = 0
+    async with aiohttp.ClientSession() as http:
+        for _ in range(25):
+            async with http.get(site.link("public")) as r:
+                issued += "mh_browser" in r.cookies
+    assert issued == 19
+    late = await opened(pages, site.link("public"), PHONE)
+    await online(late)
+    assert not [c for c in await late.context.cookies() if c["name"] == "mh_browser"]
+    await expect(late.locator("#no-browser-token")).to_be_visible()
+    await expect(late.locator("#no-browser-token")).to_contain_text("Terlalu banyak peramban baru")
+    await late.locator('#board [data-proposal="U-002"] button').click()
+    await expect(late.locator("#notice-text")).to_contain_text("belum mendapat tanda pengenal")
+    await expect(late.locator('#board [data-proposal="U-002"] .support-count')).to_have_attribute("data-count", "0")
+    await screenshot(late, "public-no-browser-token")
 
 
 async def test_an_operator_creates_a_session_from_a_page(site: Site, pages: Pages, tmp_path: object) -> None:

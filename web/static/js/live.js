@@ -30,16 +30,6 @@ export function credential() {
   return sessionStorage.getItem(key);
 }
 
-/** A random id for this browser (the public page's "dukung" counts once per browser). */
-export function browserId() {
-  let id = localStorage.getItem("mh:browser");
-  if (!id) {
-    id = randomHex(16);
-    localStorage.setItem("mh:browser", id);
-  }
-  return id;
-}
-
 export class ActionError extends Error {
   constructor(code, message) {
     super(message);
@@ -182,9 +172,10 @@ export class Live {
   }
 }
 
-/** Connect this page: staff and villages with the link's credential, the public with a browser id. */
+/** Connect this page: staff and villages with the link's credential; the public by the session alone
+ *  (its browser is the hub's HttpOnly cookie, which the handshake carries). */
 export function connectPage() {
-  if (config.role === "public") return new Live({ session: config.session, browser: browserId() }).start();
+  if (config.role === "public") return new Live({ session: config.session }).start();
   const token = credential();
   if (!token) {
     banner("missing");

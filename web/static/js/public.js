@@ -56,6 +56,12 @@ live.watch((changed) => {
     ballotHeader(b), ballotStanding(b, live.models))));
 });
 
+// Over its network's hourly cap of new browsers (or with cookies refused) this browser got no token
+// from the hub: it follows the session, and is told why "Dukung" is not recorded.
+live.watch((changed) => {
+  if (changed.has("connection") && live.me?.kind === "public") $("no-browser-token").hidden = live.me.browser;
+});
+
 floorView(live);
 closedView(live);
 agendaView(live, $("agenda"));
