@@ -41,8 +41,11 @@ from harness.hub import start_hub  # noqa: E402
 from harness.sample import VENUE, small_roster
 from rooms.actors import Actor, Kind  # noqa: E402
 from rooms.commands import parse_command  # noqa: E402
-from server.app import SIGNALLING  # noqa: E402
-from server.keys import SESSIONS, SIGNER  # noqa: E402
+from server.keys import (  # noqa: E402
+    SESSIONS,
+    SIGNALLING,  # noqa: E402
+    SIGNER,
+)
 from server.provision import found_session  # noqa: E402
 
 HEADER = ("  t  load | high: size     kbit/s fps limit     target | low: size    kbit/s target"

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -61,6 +61,7 @@ from media.outlet import Outlet
 from media.presence import Presence, PresenceCallback
 from media.routes import VIDEO_LAYERS, Source
 from media.speaker import SpeakerDetector
+from media.tasks import Tasks
 
 VIDEO_CODECS = {"VP8": "video/VP8", "H264": "video/H264"}
 AUDIO_CODEC = "audio/opus"
@@ -121,13 +122,21 @@ class Relay:
         on_presence: PresenceCallback | None = None,
     ) -> None:
         self.config = config or RelayConfig()
-        self._on_speaking = on_speaking
-        self._presence = Presence(self.config.stall_after, on_presence)
+        self._on_speaking, self._on_presence = on_speaking, on_presence
+        self._presence = Presence(self.config.stall_after, self._presence_changed)
         self._peers: dict[str, Peer] = {}
         self._feeds: dict[Source, Feed] = {}
         self._routes: dict[str, dict[str, Source | None]] = {}
         self._muted: frozenset[str] = frozenset()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks("relay")  # failures are logged, not lost with the task
+
+    def observe(self, on_speaking: SpeakingCallback, on_presence: PresenceCallback) -> None:
+        """Who hears of talking and of media starting and stopping (the server, once it is wired)."""
+        self._on_speaking, self._on_presence = on_speaking, on_presence
+
+    def _presence_changed(self, participant: str, live: bool) -> None:
+        if self._on_presence is not None:
+            self._on_presence(participant, live)
 
     # signalling
 
@@ -176,10 +185,7 @@ class Relay:
             await self._drop_peer(participant)
         self._routes.clear()
         await self._presence.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     # routing
 
@@ -339,7 +345,7 @@ class Relay:
         bitrate = peer.remb.due(int(now * 1000)) if peer.remb is not None else None
         if bitrate is not None and peer.video_receiver is not None:
             ssrcs = [f.media_ssrc for f in peer.feeds.values() if f.kind == "video" and f.media_ssrc is not None]
-            self._spawn(passthrough.send_remb(peer.video_receiver, bitrate, ssrcs))
+            self._tasks.spawn(passthrough.send_remb(peer.video_receiver, bitrate, ssrcs))
 
     def _picture_lost(self, peer: Peer, outlet: Outlet) -> None:
         peer.last_seen = asyncio.get_running_loop().time()
@@ -350,14 +356,14 @@ class Relay:
         outlet.remote_packets_lost = packets_lost
 
     def _ask_keyframe(self, receiver: RTCRtpReceiver, media_ssrc: int) -> None:
-        self._spawn(passthrough.request_keyframe(receiver, media_ssrc))
+        self._tasks.spawn(passthrough.request_keyframe(receiver, media_ssrc))
 
     def _on_connection_state(self, peer: Peer) -> None:
         if peer.pc.connectionState == "connected":
             # Before Chrome's first frame: it sizes its first frames by the estimate it has then.
             self._send_remb_when_due(peer, asyncio.get_running_loop().time())
         if peer.pc.connectionState in ("failed", "closed") and self._peers.get(peer.participant) is peer:
-            self._spawn(self._drop_peer(peer.participant, peer))
+            self._tasks.spawn(self._drop_peer(peer.participant, peer))
 
     async def _drop_peer(self, participant: str, expected: Peer | None = None) -> None:
         peer = self._peers.get(participant)
@@ -373,11 +379,6 @@ class Relay:
             outlet.close()
         peer.pc.remove_all_listeners()
         await peer.pc.close()
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def _slots_from_message(raw: Mapping[str, Any]) -> dict[str, Source | None]:

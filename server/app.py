@@ -11,7 +11,7 @@ import socketio
 from aiohttp import web
 
 from media.ice import IceConfig
-from media.relay import RelayConfig
+from media.relay import Relay, RelayConfig
 from rooms.log.port import EventLog
 from rooms.log.redis import RedisLog
 from rooms.log.sqlite import SqliteLog
@@ -21,7 +21,7 @@ from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
-from server.keys import BROWSERS, CONFIG, METRICS, SESSIONS, SIGNER
+from server.keys import BROWSERS, CHANNEL, CONFIG, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
 from server.metrics import Metrics
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
@@ -34,9 +34,6 @@ _log = logging.getLogger(__name__)
 
 _SHUTDOWN_GRACE = 5.0  # seconds for connections and peers to close on SIGTERM
 
-SIO = web.AppKey("sio", socketio.AsyncServer)
-CHANNEL = web.AppKey("channel", Channel)
-SIGNALLING = web.AppKey("signalling", Signalling)
 
 
 def _origin_check(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool] | None:
@@ -81,28 +78,43 @@ def create_app(config: Config) -> web.Application:
         yield
         engine.removeFilter(noise)
 
-    async def record(app: web.Application) -> AsyncIterator[None]:
-        log = open_log(config)
-        sessions = Sessions(log)
+    # One context per resource, opened in this order and closed in the reverse: a failure while
+    # opening one closes those before it (a half-built app leaves no SQLite writer thread behind).
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        app[LOG] = log = open_log(config)
+        yield
+        await log.close()
+
+    async def service(app: web.Application) -> AsyncIterator[None]:
+        app[SESSIONS] = sessions = Sessions(app[LOG])
         pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
-        app[SESSIONS] = sessions
-        app[CHANNEL] = channel = Channel(sio, sessions, signer, browsers, app[METRICS], config)
-        ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
-        app[SIGNALLING] = signalling = Signalling(sio, channel, sessions,
-                                                  RelayConfig(video_codec=config.video_codec, ice=ice))
-        channel.meter()  # after every handler is registered: each event costs from its client's budget
-        signalling.start()
-        bus = RevocationBus(config.redis_url, config.redis_prefix, sessions) if config.redis_url else None
-        if bus is not None:
-            bus.start()
         yield
-        if bus is not None:
-            await bus.close()
-        await signalling.close()
-        await channel.close()
         await pusher.close()
-        await log.close()
+
+    async def channel(app: web.Application) -> AsyncIterator[None]:
+        app[CHANNEL] = channel = Channel(sio, app[SESSIONS], signer, browsers, app[METRICS], config)
+        yield
+        await channel.close()
+
+    async def media(app: web.Application) -> AsyncIterator[None]:
+        ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
+        relay = Relay(RelayConfig(video_codec=config.video_codec, ice=ice))
+        app[SIGNALLING] = signalling = Signalling(sio, app[CHANNEL], app[SESSIONS], relay)
+        app[CHANNEL].meter()  # after every handler is registered: each event costs from its client's budget
+        signalling.start()
+        yield
+        await signalling.close()
+
+    async def revocations(app: web.Application) -> AsyncIterator[None]:
+        """Other nodes hear of a revocation at once (Redis only: one SQLite hub is alone)."""
+        if not config.redis_url:
+            yield
+            return
+        bus = RevocationBus(config.redis_url, config.redis_prefix, app[SESSIONS])
+        bus.start()
+        yield
+        await bus.close()
 
     async def disconnect_all(app: web.Application) -> None:
         """Close the peers first (an orderly DTLS close each, quick), then every connection, all at once
@@ -118,7 +130,6 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
-    app.cleanup_ctx.append(quiet_engine)
-    app.cleanup_ctx.append(record)
+    app.cleanup_ctx.extend([quiet_engine, store, service, channel, media, revocations])
     app.on_shutdown.append(disconnect_all)
     return app

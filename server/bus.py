@@ -8,13 +8,12 @@ channel closes the connections the log now refuses.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
+from media.tasks import Tasks
 from rooms.errors import DomainError
 from rooms.events import RecordedEvent
 from server.assembly import Assembly
@@ -28,20 +27,15 @@ class RevocationBus:
         self._redis = aioredis.Redis.from_url(url)
         self._channel = f"{prefix}:revoked"
         self._sessions = sessions
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks("revocation bus")
 
     def start(self) -> None:
-        self._spawn(self._listen())
+        self._tasks.spawn(self._listen())
         self._sessions.listen(self._changed)
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         if any(r.type == "credential.revoked" for r in records):
-            self._spawn(self._redis.publish(self._channel, assembly.session_id))
+            self._tasks.spawn(self._redis.publish(self._channel, assembly.session_id))
 
     async def _listen(self) -> None:
         pubsub = self._redis.pubsub()
@@ -60,7 +54,5 @@ class RevocationBus:
             log.info("revocation of %s not caught up: %s", session_id, err.code)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
         await self._redis.aclose()

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import socketio
 from aiohttp import web
 
+from rooms.log.port import EventLog
 from server.browsers import Browsers
 from server.config import Config
 from server.credentials import Signer
 from server.metrics import Metrics
 from server.service import Sessions
+from server.signalling import Signalling
+from server.sockets import Channel
 
 BROWSERS = web.AppKey("browsers", Browsers)
+CHANNEL = web.AppKey("channel", Channel)
 CONFIG = web.AppKey("config", Config)
 SESSIONS = web.AppKey("sessions", Sessions)
 SIGNER = web.AppKey("signer", Signer)
 METRICS = web.AppKey("metrics", Metrics)
+LOG = web.AppKey("log", EventLog)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+SIGNALLING = web.AppKey("signalling", Signalling)

@@ -30,7 +30,7 @@ import socketio
 
 from media.errors import MediaError
 from media.ice import browser_ice_servers
-from media.relay import Relay, RelayConfig
+from media.relay import Relay
 from media.routes import plan_routes
 from rooms.actors import Kind, Role
 from rooms.errors import DomainError, Forbidden, Invalid
@@ -79,10 +79,11 @@ def _names(value: object, field: str) -> dict[str, str]:
 
 
 class Signalling:
-    def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, config: RelayConfig,
+    def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, relay: Relay,
                  stats_interval: float = 2.0) -> None:
-        self.sio, self.channel, self.sessions, self.ice = sio, channel, sessions, config.ice
-        self.relay = Relay(config, on_speaking=self.speaking, on_presence=self.presence)
+        self.sio, self.channel, self.sessions, self.relay = sio, channel, sessions, relay
+        self.ice = relay.config.ice
+        relay.observe(self.speaking, self.presence)
         self._stats_interval = stats_interval
         self._owners: dict[str, str] = {}  # relay participant → the socket that owns its peer
         self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
@@ -91,7 +92,7 @@ class Signalling:
         sio.on("media.ice", self.on_ice)
         sio.on("media.offer", self.on_offer)
         sio.on("media.leave", self.on_leave)
-        channel.disconnect_hooks.append(self._disconnected)
+        channel.after_disconnect(self._disconnected)
         sessions.listen(self._changed)
 
     @staticmethod
@@ -134,9 +135,11 @@ class Signalling:
         return {"ok": True, "sdp": answer}
 
     async def on_leave(self, sid: str, *_: object) -> dict[str, Any]:
-        conn = self.channel.conns.get(sid)
-        if conn is not None:
-            await self._close(self.participant(conn), sid)
+        try:
+            conn = self._conn(sid)
+        except DomainError:  # not joined, or revoked: its peer (if any) closed with that already
+            return {"ok": True}
+        await self._close(self.participant(conn), sid)
         return {"ok": True}
 
     async def _disconnected(self, sid: str, conn: Connection) -> None:

@@ -16,7 +16,6 @@ are logged once per connection, which is closed after a few.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import re
@@ -29,6 +28,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from media.tasks import Tasks
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid
@@ -107,8 +107,8 @@ class Channel:
         self.conns: dict[str, Connection] = {}
         self._held: Counter[str] = Counter()  # credential or public address → open connections here
         self._present: dict[tuple[str, str], int] = {}  # (session, village) → open connections here
-        self.disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()  # sends started without waiting
+        self._disconnect_hooks: list[Callable[[str, Connection], Awaitable[None]]] = []
+        self._tasks = Tasks("channel")  # sends started without waiting
         sessions.listen(self._revoked)
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
@@ -174,7 +174,7 @@ class Channel:
             del self._held[conn.holder]
         self.buckets.leave(conn.client)
         self.metrics.connections.dec()
-        for hook in self.disconnect_hooks:
+        for hook in self._disconnect_hooks:
             await hook(sid, conn)
         if conn.actor.kind is Kind.VILLAGE:
             await self._attendance(conn, -1)
@@ -194,17 +194,16 @@ class Channel:
             except DomainError as err:  # e.g. session closed: attendance is then history
                 log.info("attendance not recorded for %s: %s", conn.actor.id, err.code)
 
+    def after_disconnect(self, hook: Callable[[str, Connection], Awaitable[None]]) -> None:
+        """Call ``hook(sid, connection)`` when a connection that joined a session goes."""
+        self._disconnect_hooks.append(hook)
+
     def spawn(self, send: Coroutine[Any, Any, None]) -> None:
-        """Start a send without waiting for it; keep it referenced until it is done."""
-        task = asyncio.get_running_loop().create_task(send)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Start a send without waiting for it."""
+        self._tasks.spawn(send)
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     def _revoked(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         """Close this node's connections that hold a credential just revoked."""

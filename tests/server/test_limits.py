@@ -20,7 +20,7 @@ from harness.sample import VENUE, small_roster
 from rooms.errors import NotFound
 from rooms.log.sqlite import SqliteLog
 from rooms.session import create_session as session_events
-from server.app import CHANNEL, SIO
+from server.keys import CHANNEL, SIO
 from server.service import Sessions
 from server.sockets import _UNMETERED, COSTS, MALFORMED_LIMIT
 from tests.server.conftest import Hub

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,16 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
+from aiohttp import web
 from aiortc import RTCSessionDescription
 
 from harness.hubproc import HubProcess, call_ok, connect, create_session, signer
+from harness.net import free_port
 from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
+from server.app import create_app
+from server.config import Config
 
 EXIT_WITHIN = 10.0  # seconds, as the issue asks: a service manager's stop must not hang
 VIEWERS = 3  # halls with live peers
@@ -82,3 +87,14 @@ async def test_sigterm_exits_within_ten_seconds_closing_peers_and_keeping_the_lo
         assert set(acked) <= {e["seq"] for e in body["events"] if e["type"] == "agenda.item_added"}
     finally:
         again.stop()
+
+
+async def test_a_resource_that_fails_to_open_closes_the_ones_opened_before_it(tmp_path: Path) -> None:
+    config = Config(host="127.0.0.1", port=free_port(), data_dir=tmp_path, secret="test-secret", demo=False,
+                    video_codec="MPEG2")  # the relay refuses it: the fourth resource fails to open
+    runner = web.AppRunner(create_app(config), handle_signals=False)
+    with pytest.raises(ValueError, match="MPEG2"):
+        await runner.setup()
+    await runner.cleanup()
+    writers = [t for t in threading.enumerate() if t.name == f"sqlite-log-writer:{tmp_path / 'hub.sqlite3'}"]
+    assert not [t for t in writers if t.is_alive()]  # the log it had opened is closed again

@@ -12,8 +12,7 @@ from aiortc import RTCSessionDescription
 
 from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
 from harness.sample import VENUE
-from server.app import SIGNALLING
-from server.keys import SESSIONS
+from server.keys import SESSIONS, SIGNALLING
 from tests.server.conftest import Hub
 
 pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # media does not depend on the store

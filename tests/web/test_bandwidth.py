@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from harness.browser import CAMERA_30, CHROMIUM, OUTBOUND, PROGRAM_INBOUND, join, join_publishing, rate
 from rooms.actors import Actor, Kind
-from server.app import SIGNALLING
+from server.keys import SIGNALLING
 from tests.web.conftest import Pages, Site
 from tests.web.test_media import do
 

@@ -11,8 +11,7 @@ from playwright.async_api import expect
 from harness.browser import join, online
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
-from server.app import SIO
-from server.keys import SESSIONS
+from server.keys import SESSIONS, SIO
 from tests.web.conftest import Pages, Site, rising, screenshot
 from tests.web.test_pages import village_sids
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from harness.browser import join, online
-from server.app import CHANNEL, SIO
+from server.keys import CHANNEL, SIO
 from tests.web.conftest import PHONE, Pages, Site, rising, screenshot
 
 pytestmark = pytest.mark.browser
