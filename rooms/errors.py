@@ -59,6 +59,12 @@ class InteractiveLimit(Conflict):
     code = "interactive_limit"
 
 
+class ProposalLimit(Conflict):
+    """The village already has its limit of proposals in play."""
+
+    code = "proposal_limit"
+
+
 class NotEligible(Forbidden):
     """The village is not in the ballot's electorate."""
 

@@ -2,6 +2,10 @@
 
 Lifecycle: submitted → accepted | merged (into a submitted or accepted one) | rejected (with a
 reason). Only the submitting village edits, and only while submitted.
+
+Limit. A village has at most ``Board.limit`` proposals in play (submitted or accepted) at once, so
+one village cannot flood the board; screening one out (rejected, merged) frees its place, which
+keeps the board's size in the moderators' hands. The limit is the hub's setting, not the log's.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from rooms.actors import Actor
 from rooms.commands import BIDANG, PROPOSAL_FIELDS, SUMBER_DANA
-from rooms.errors import AlreadySupported, Conflict, Forbidden, Invalid
+from rooms.errors import AlreadySupported, Conflict, Forbidden, Invalid, ProposalLimit
 from rooms.facts import Fact, acting_village, find
 
 if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
 
 SUBMITTED, ACCEPTED, MERGED, REJECTED = "submitted", "accepted", "merged", "rejected"
-_SUPPORTABLE = (SUBMITTED, ACCEPTED)
+_IN_PLAY = (SUBMITTED, ACCEPTED)  # take support, and count against their village's limit
+PROPOSAL_LIMIT = 30  # proposals in play per village, unless the hub is configured otherwise
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Proposal:
 @dataclass
 class Board:
     proposals: dict[str, Proposal] = field(default_factory=dict)
+    limit: int = PROPOSAL_LIMIT  # per village, in play at once
 
 
 def _submitted_one(record: Record, proposal_id: str) -> Proposal:
@@ -53,8 +59,12 @@ def _submitted_one(record: Record, proposal_id: str) -> Proposal:
 
 
 def _submit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
-    proposal = f"U-{len(record.board.proposals) + 1:03d}"
-    return [("proposal.submitted", {"proposal": proposal, "village": acting_village(actor, None), **args})]
+    board, village = record.board, acting_village(actor, None)
+    in_play = sum(1 for p in board.proposals.values() if p.village == village and p.status in _IN_PLAY)
+    if in_play >= board.limit:
+        raise ProposalLimit(f"Desa ini sudah mempunyai {in_play} usulan yang sedang berjalan (batas {board.limit})")
+    proposal = f"U-{len(board.proposals) + 1:03d}"
+    return [("proposal.submitted", {"proposal": proposal, "village": village, **args})]
 
 
 def _edit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
@@ -89,7 +99,7 @@ def _reject(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -
 
 def _support(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
     proposal = find(record.board.proposals, args["proposal"], "Usulan")
-    if proposal.status not in _SUPPORTABLE:
+    if proposal.status not in _IN_PLAY:
         raise Conflict(f"Usulan {proposal.id} sudah {proposal.status}")
     if actor.id in proposal.supporters:
         raise AlreadySupported("Dukungan dari peramban ini sudah tercatat")

@@ -86,7 +86,7 @@ def create_app(config: Config) -> web.Application:
         await log.close()
 
     async def service(app: web.Application) -> AsyncIterator[None]:
-        app[SESSIONS] = sessions = Sessions(app[LOG])
+        app[SESSIONS] = sessions = Sessions(app[LOG], config.proposal_limit)
         pusher = Pusher(sio, config.flush_interval, sessions)
         sessions.listen(pusher.changed)
         yield

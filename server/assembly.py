@@ -20,6 +20,7 @@ from rooms.actors import Actor, Kind, Role
 from rooms.commands import Command
 from rooms.events import Event, Paper, RecordedEvent
 from rooms.facts import Audience
+from rooms.proposal import PROPOSAL_LIMIT, Board
 from rooms.record import Record
 from rooms.roster import Village
 
@@ -94,10 +95,10 @@ class Assembly:
     _record: Record
     _desk: Desk
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, proposal_limit: int = PROPOSAL_LIMIT) -> None:
         self.session_id = session_id
         self.version = 0  # seq of the last applied event
-        self._record = Record(session_id)
+        self._record = Record(session_id, board=Board(limit=proposal_limit))
         self._desk = Desk()
         self._keys: dict[tuple[str, str], int] = {}  # (actor id, idempotency key) → version
 
@@ -192,6 +193,10 @@ class Assembly:
     @staticmethod
     def touched(events: Iterable[Event | RecordedEvent]) -> set[str]:
         return set().union(*(TOUCHES.get(e.type, frozenset()) for e in events))
+
+    @property
+    def proposal_limit(self) -> int:
+        return self._record.board.limit
 
     @property
     def floor_holder(self) -> str | None:

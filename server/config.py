@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from rooms.proposal import PROPOSAL_LIMIT
 from server.files import write_private
 
 
@@ -27,6 +28,7 @@ class Config:
     public_per_ip: int = 20  # open public connections from one client address
     browser_tokens_per_hour: int = 20  # new citizens' browser tokens one client address gets an hour
     media_lines: int = 40  # m-lines one offer may carry: a console offers 31
+    proposal_limit: int = PROPOSAL_LIMIT  # proposals one village may have in play (submitted or accepted)
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client (nginx in front)
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
     video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
@@ -74,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--browser-tokens-per-hour", type=int, default=int(env.get("MH_BROWSER_TOKENS_PER_HOUR", "20")),
                    help="new browser tokens (citizens' support) one client address gets an hour")
     p.add_argument("--media-lines", type=int, default=int(env.get("MH_MEDIA_LINES", "40")))
+    p.add_argument("--proposal-limit", type=int, default=int(env.get("MH_PROPOSAL_LIMIT", PROPOSAL_LIMIT)),
+                   help="proposals one village may have in play (submitted or accepted) at once")
     p.add_argument("--trusted-proxy", action="append",
                    default=[a for a in env.get("MH_TRUSTED_PROXIES", "").split(",") if a])
     p.add_argument("--video-codec", choices=("VP8", "H264"), default=env.get("MH_VIDEO_CODEC", "VP8"))
@@ -100,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         public_per_ip=a.public_per_ip,
         browser_tokens_per_hour=a.browser_tokens_per_hour,
         media_lines=a.media_lines,
+        proposal_limit=a.proposal_limit,
         trusted_proxies=tuple(a.trusted_proxy),
         video_codec=a.video_codec,
         stun_urls=tuple(a.stun),

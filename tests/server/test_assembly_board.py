@@ -72,3 +72,29 @@ def test_citizens_support_is_once_per_browser_and_kept_apart_from_votes() -> Non
     tallies = {t["proposal"]: t["points"] for t in hub.model("ballots", "public")[0]["tallies"]}
     assert tallies == {a: 0, b: 1}
     assert "public:b1" not in str(hub.assembly.snapshot("staff"))  # browser ids are never published
+
+
+def test_a_village_has_at_most_its_limit_of_proposals_in_play() -> None:
+    """Submitted and accepted ones count; a rejected or merged one frees its place."""
+    hub = Hub(proposal_limit=3)
+    for _ in range(3):
+        hub.do(BUBUK, "proposal.submit", **usulan())
+    refusal = hub.refused(BUBUK, "proposal.submit", **usulan())
+    assert refusal.code == "proposal_limit" and "3" in refusal.message
+    hub.do(ALIYAN, "proposal.submit", **usulan())  # the cap is per village
+    hub.do(MOD, "proposal.accept", proposal="U-001")
+    assert hub.refused(BUBUK, "proposal.submit", **usulan()).code == "proposal_limit"  # accepted still counts
+    hub.do(MOD, "proposal.reject", proposal="U-002", reason="Ganda")
+    hub.do(BUBUK, "proposal.submit", **usulan())
+    hub.do(MOD, "proposal.merge", proposal="U-003", into="U-001")
+    hub.do(BUBUK, "proposal.submit", **usulan())
+    assert hub.refused(BUBUK, "proposal.submit", **usulan()).code == "proposal_limit"
+    assert hub.refold().snapshot("staff") == hub.assembly.snapshot("staff")
+
+
+def test_the_default_limit_is_thirty_proposals_a_village() -> None:
+    hub = Hub()
+    for _ in range(30):
+        hub.do(BUBUK, "proposal.submit", **usulan(title="x" * 200, description="y" * 2000))
+    assert hub.refused(BUBUK, "proposal.submit", **usulan()).code == "proposal_limit"
+

@@ -18,6 +18,7 @@ from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
 from rooms.errors import DomainError
 from rooms.events import Event, Paper, RecordedEvent
+from rooms.proposal import PROPOSAL_LIMIT
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
 from server.assembly import Assembly
@@ -61,9 +62,10 @@ class Hub:
     """One session, with its log kept so it can be folded again."""
 
     def __init__(
-        self, villages: list[Village] = ROSTER, interactive: list[str] | None = None, start: bool = True
+        self, villages: list[Village] = ROSTER, interactive: list[str] | None = None, start: bool = True,
+        proposal_limit: int = PROPOSAL_LIMIT,
     ) -> None:
-        self.assembly = Assembly("musrenbang-2020")
+        self.assembly = Assembly("musrenbang-2020", proposal_limit)
         self.log: list[RecordedEvent] = []
         self.papers: list[Paper] = []  # secret ballots' boxes, kept beside the log as a store does
         self.now = 1_579_590_000.0  # 21 January 2020, morning
@@ -106,7 +108,7 @@ class Hub:
         return self.assembly.read_models([name], audience)[name]
 
     def refold(self) -> Assembly:
-        fresh = Assembly(self.assembly.session_id)
+        fresh = Assembly(self.assembly.session_id, self.assembly.proposal_limit)
         for r in self.log:
             fresh.apply(r)
         for bid in fresh.short_boxes():
