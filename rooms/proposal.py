@@ -10,7 +10,7 @@ keeps the board's size in the moderators' hands. The limit is the hub's setting,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -154,25 +154,29 @@ APPLY: dict[str, Applier] = {
 
 
 def view(record: Record) -> dict[str, Any]:
-    rows = []
-    for p in record.board.proposals.values():
-        village = record.villages[p.village]
-        rows.append(
-            {
-                "proposal": p.id,
-                **p.fields,
-                "lokasi": dict(p.fields["lokasi"]),
-                "bidang_label": BIDANG[p.fields["bidang"]],
-                "sumber_dana_label": SUMBER_DANA[p.fields["sumber_dana"]],
-                "village": p.village,
-                "village_name": village.name,
-                "kecamatan": village.kecamatan_name,
-                "status": p.status,
-                "merged_into": p.merged_into,
-                "reject_reason": p.reject_reason,
-                "submitted_at": p.submitted_at,
-                "updated_at": p.updated_at,
-                "support": len(p.supporters),  # advisory; never part of a ballot tally
-            }
-        )
-    return {"proposals": rows}
+    return {"proposals": [_row(record, p) for p in record.board.proposals.values()]}
+
+
+def rows(record: Record, ids: Collection[str]) -> list[dict[str, Any]]:
+    """The rows of the board ``view`` shows for these proposals, in board order."""
+    return [_row(record, p) for p in record.board.proposals.values() if p.id in ids]
+
+
+def _row(record: Record, p: Proposal) -> dict[str, Any]:
+    village = record.villages[p.village]
+    return {
+        "proposal": p.id,
+        **p.fields,
+        "lokasi": dict(p.fields["lokasi"]),
+        "bidang_label": BIDANG[p.fields["bidang"]],
+        "sumber_dana_label": SUMBER_DANA[p.fields["sumber_dana"]],
+        "village": p.village,
+        "village_name": village.name,
+        "kecamatan": village.kecamatan_name,
+        "status": p.status,
+        "merged_into": p.merged_into,
+        "reject_reason": p.reject_reason,
+        "submitted_at": p.submitted_at,
+        "updated_at": p.updated_at,
+        "support": len(p.supporters),  # advisory; never part of a ballot tally
+    }

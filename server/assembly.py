@@ -8,7 +8,7 @@ hub may log their own facts in a session's log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from moderation import desk as moderation_desk
@@ -49,6 +49,8 @@ READ_MODELS: Mapping[str, ReadModel] = {
 # votes, is in no push: a village has it from its snapshot and learns a new vote from its own ack.
 PERSONAL = "mine"
 _ALL = frozenset(READ_MODELS) - {PERSONAL}
+_BOARD_EVENTS = ("proposal.submitted", "proposal.edited", "proposal.accepted", "proposal.merged",
+                 "proposal.rejected", "support.given")
 TOUCHES: Mapping[str, frozenset[str]] = {
     "session.created": _ALL,
     "session.started": frozenset({"session"}),
@@ -61,17 +63,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
         ("agenda.item_added", "agenda.item_moved", "agenda.item_opened", "agenda.item_closed"),
         frozenset({"agenda", "session"}),
     ),
-    **dict.fromkeys(
-        (
-            "proposal.submitted",
-            "proposal.edited",
-            "proposal.accepted",
-            "proposal.merged",
-            "proposal.rejected",
-        ),
-        frozenset({"board"}),
-    ),
-    "support.given": frozenset({"board"}),
+    **dict.fromkeys(_BOARD_EVENTS, frozenset()),  # the board's rows: see ROW_TOUCHES
     **dict.fromkeys(("ballot.opened", "ballot.closed"), frozenset({"ballots"})),
     "ballot.cast": frozenset({"ballots"}),
     "ballot.voted": frozenset({"ballots"}),
@@ -87,6 +79,13 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     "village.promoted": frozenset({"roster"}),
     "village.demoted": frozenset({"roster"}),
 }
+
+# Read models pushed by row: a push carries the rows its events touched, not the whole model (a board of
+# hundreds of proposals is most of a megabyte, and one citizen's support changes one row).
+# Event type → (the model, the data field naming the row it touches).
+ROW_TOUCHES: Mapping[str, tuple[str, str]] = dict.fromkeys(_BOARD_EVENTS, ("board", "proposal"))
+RowsOf = Callable[["Assembly", Collection[str]], dict[str, Any]]
+ROWS: Mapping[str, RowsOf] = {"board": lambda a, ids: {"proposals": proposal.rows(a._record, ids)}}
 
 
 class Assembly:
@@ -193,6 +192,20 @@ class Assembly:
     @staticmethod
     def touched(events: Iterable[Event | RecordedEvent]) -> set[str]:
         return set().union(*(TOUCHES.get(e.type, frozenset()) for e in events))
+
+    @staticmethod
+    def touched_rows(events: Iterable[Event | RecordedEvent]) -> dict[str, set[str]]:
+        """Row model → the ids of its rows these events change."""
+        out: dict[str, set[str]] = {}
+        for e in events:
+            if e.type in ROW_TOUCHES:
+                name, key = ROW_TOUCHES[e.type]
+                out.setdefault(name, set()).add(e.data[key])
+        return out
+
+    def rows(self, name: str, ids: Collection[str]) -> dict[str, Any]:
+        """Those rows of a row model, as its whole read model shows them (the same for every audience)."""
+        return ROWS[name](self, ids)
 
     @property
     def proposal_limit(self) -> int:

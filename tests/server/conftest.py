@@ -60,24 +60,43 @@ class Hub:
 
 
 class Client:
-    """A Socket.IO client that records pushed updates and keeps a merged view."""
+    """A Socket.IO client that records pushed updates and keeps a merged view, as the pages do."""
 
     def __init__(self, hub: Hub) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.updates: list[dict[str, Any]] = []
         self.models: dict[str, Any] = {}
+        self.versions: dict[str, int] = {}
+        self.gaps = 0  # row pushes that did not follow the version held (a page resyncs then)
         self.changed = asyncio.Event()
         self.sio.on("update", self._update)
 
+    def _merge(self, version: int, models: dict[str, Any]) -> None:
+        for name, value in models.items():
+            if self.versions.get(name, -1) <= version:
+                self.models[name], self.versions[name] = value, version
+
     async def _update(self, data: dict[str, Any]) -> None:
         self.updates.append(data)
-        self.models.update(data["models"])
+        version = data["version"]
+        self._merge(version, data["models"])
+        for name, part in data.get("rows", {}).items():  # {"since": v, "proposals": [rows]}
+            have = self.versions.get(name)
+            if have is None or have > version:
+                continue
+            if have < part["since"]:
+                self.gaps += 1
+                continue
+            [(key, rows)] = [(k, v) for k, v in part.items() if k != "since"]
+            merged = {r["proposal"]: r for r in self.models[name][key]} | {r["proposal"]: r for r in rows}
+            self.models[name] = {**self.models[name], key: list(merged.values())}
+            self.versions[name] = version
         self.changed.set()
 
     async def sync(self) -> dict[str, Any]:
         reply = await self.sio.call("sync", {}, timeout=5)
         assert reply["ok"], reply
-        self.models.update(reply["models"])
+        self._merge(reply["version"], reply["models"])
         return reply
 
     async def cmd(self, name: str, payload: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:

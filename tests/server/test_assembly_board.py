@@ -1,4 +1,5 @@
 from harness.sample import usulan
+from server.assembly import Assembly
 from tests.server.test_assembly_kit import ALIYAN, BUBUK, CHAIR, MOD, PESANGGARAN, Hub, public
 
 
@@ -98,3 +99,27 @@ def test_the_default_limit_is_thirty_proposals_a_village() -> None:
         hub.do(BUBUK, "proposal.submit", **usulan(title="x" * 200, description="y" * 2000))
     assert hub.refused(BUBUK, "proposal.submit", **usulan()).code == "proposal_limit"
 
+
+def test_board_changes_touch_rows_not_the_whole_board() -> None:
+    """A push carries the proposals a batch touched, each as the full board shows it."""
+    hub = Hub()
+    batch = [*hub.do(BUBUK, "proposal.submit", **usulan()), *hub.do(ALIYAN, "proposal.submit", **usulan())]
+    assert Assembly.touched_rows(batch) == {"board": {"U-001", "U-002"}}
+    hub.do(PESANGGARAN, "proposal.submit", **usulan())
+    steps = [
+        hub.do(public("b1"), "support.give", proposal="U-002"),
+        hub.do(BUBUK, "proposal.edit", proposal="U-001", cost=1),
+        hub.do(MOD, "proposal.accept", proposal="U-001"),
+        hub.do(MOD, "proposal.merge", proposal="U-003", into="U-001"),  # the target's row does not change
+        hub.do(CHAIR, "proposal.reject", proposal="U-002", reason="Ganda"),
+    ]
+    assert [Assembly.touched_rows(s) for s in steps] == [
+        {"board": {"U-002"}}, {"board": {"U-001"}}, {"board": {"U-001"}}, {"board": {"U-003"}},
+        {"board": {"U-002"}},
+    ]
+    assert all("board" not in Assembly.touched(s) for s in steps)  # the whole board goes in snapshots only
+    assert Assembly.touched_rows(hub.do(BUBUK, "hand.raise")) == {}
+    assert "board" in Assembly.touched(hub.log[:1])  # session.created: a new session's board is whole
+    board = {r["proposal"]: r for r in hub.model("board", "public")["proposals"]}
+    rows = hub.assembly.rows("board", {"U-003", "U-001"})
+    assert rows == {"proposals": [board["U-001"], board["U-003"]]}  # in board order

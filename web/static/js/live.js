@@ -1,10 +1,11 @@
 // The page's live link to the hub: Socket.IO with the page's credential, `sync` for a snapshot,
-// `update` pushes applied per read model (never going back to an older version), commands with
-// acks, and a banner whenever the link is not up.
+// `update` pushes applied per read model (never going back to an older version) or, for the board,
+// as the rows that changed, commands with acks, and a banner whenever the link is not up.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 import { calibrate } from "./clock.js";
 import { $ } from "./dom.js";
 import { config, t, tMaybe } from "./i18n.js";
+import { withRows } from "./shape.js";
 
 const SYNC_TIMEOUT_MS = 8000;
 const ACK_TIMEOUT_MS = 10000;
@@ -76,6 +77,7 @@ export class Live {
     this.state = "connecting";
     this.listeners = [];
     this.keys = new Map(); // action (name and payload) → the key of its unsettled send
+    this.catchUp = null; // the snapshot asked for after a missed push, while it is on its way
     this.socket = io({ auth, transports: ["websocket"], autoConnect: false,
                        reconnectionDelay: 500, reconnectionDelayMax: 5000 });
     this.socket.on("connect", () => this.resync());
@@ -88,7 +90,7 @@ export class Live {
       if (this.socket.active) this.setState("offline");
       else this.setState(`refused_${refusalCode(err)}`, "refused");
     });
-    this.socket.on("update", (data) => this.merge(data.version, data.models));
+    this.socket.on("update", (data) => this.merge(data.version, data.models, data.rows));
   }
 
   start() {
@@ -110,7 +112,7 @@ export class Live {
     return this;
   }
 
-  merge(version, models) {
+  merge(version, models, rows = {}) {
     const changed = new Set();
     for (const [name, value] of Object.entries(models ?? {})) {
       if ((this.versions[name] ?? -1) > version) continue; // an older push after a newer snapshot
@@ -118,7 +120,20 @@ export class Live {
       this.models[name] = value;
       changed.add(name);
     }
+    let gap = false;
+    for (const [name, { since, ...lists }] of Object.entries(rows ?? {})) {
+      const have = this.versions[name];
+      if (have === undefined || have > version) continue; // the snapshot on its way has them; or older
+      if (have < since) { // a push was missed: these rows alone would leave the model wrong
+        gap = true;
+        continue;
+      }
+      this.versions[name] = version;
+      this.models[name] = withRows(this.models[name], lists);
+      changed.add(name);
+    }
     if (changed.size) for (const fn of this.listeners) fn(changed, this);
+    if (gap) this.catchUp ??= this.resync().finally(() => (this.catchUp = null));
   }
 
   /** Ask for a snapshot (on every (re)connect); returns the round trip in ms. */

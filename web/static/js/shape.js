@@ -17,6 +17,27 @@ export function byId(list, kind) {
   return new Map(list.map((row) => [idOf(row, kind), row]));
 }
 
+// The lists a push may carry as rows, and what names each row.
+const ROW_KINDS = { proposals: "proposal" };
+
+/** A model with pushed rows put in by id: a known row replaced where it stands, a new one added at
+ *  the end (where the hub adds it). */
+export function withRows(model, lists) {
+  const out = { ...model };
+  for (const [key, fresh] of Object.entries(lists)) {
+    const kind = ROW_KINDS[key];
+    const list = [...(out[key] ?? [])];
+    const at = new Map(list.map((row, i) => [idOf(row, kind), i]));
+    for (const row of fresh) {
+      const i = at.get(idOf(row, kind));
+      if (i === undefined) list.push(row);
+      else list[i] = row;
+    }
+    out[key] = list;
+  }
+  return out;
+}
+
 /** Points and voters per option of a ballot (none while a secret ballot is open). */
 export function tallies(ballot) {
   return new Map((ballot.tallies ?? []).map((row) => [row.proposal, { points: row.points, voters: row.voters }]));
