@@ -208,10 +208,6 @@ class Assembly:
         return ROWS[name](self, ids)
 
     @property
-    def proposal_limit(self) -> int:
-        return self._record.board.limit
-
-    @property
     def floor_holder(self) -> str | None:
         return self._desk.floor.holder
 

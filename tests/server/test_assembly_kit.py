@@ -65,6 +65,7 @@ class Hub:
         self, villages: list[Village] = ROSTER, interactive: list[str] | None = None, start: bool = True,
         proposal_limit: int = PROPOSAL_LIMIT,
     ) -> None:
+        self.proposal_limit = proposal_limit
         self.assembly = Assembly("musrenbang-2020", proposal_limit)
         self.log: list[RecordedEvent] = []
         self.papers: list[Paper] = []  # secret ballots' boxes, kept beside the log as a store does
@@ -108,7 +109,7 @@ class Hub:
         return self.assembly.read_models([name], audience)[name]
 
     def refold(self) -> Assembly:
-        fresh = Assembly(self.assembly.session_id, self.assembly.proposal_limit)
+        fresh = Assembly(self.assembly.session_id, self.proposal_limit)
         for r in self.log:
             fresh.apply(r)
         for bid in fresh.short_boxes():
