@@ -13,6 +13,7 @@ from rooms.commands import parse_command
 from server.keys import SESSIONS
 from tests.server.test_assembly_kit import usulan
 from tests.web.conftest import Pages, Site, online
+from tests.web.test_pages import join
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +67,26 @@ async def test_a_page_that_misses_a_board_push_resyncs(site: Site, pages: Pages)
     for proposal in ("U-001", "U-002"):
         await expect(page.locator(f'#board [data-proposal="{proposal}"] .badge')).to_have_text("Diterima")
     assert syncs[0] == 2  # the gap was mended by one snapshot
+
+
+async def test_every_page_that_shows_the_board_follows_its_row_pushes(site: Site, pages: Pages) -> None:
+    hall_link = site.villages(False)[0]
+    assert hall_link.village is not None
+    code = hall_link.village.code
+    chair, moderator, hall = (await pages.open(site.link("chair")), await pages.open(site.link("moderator")),
+                              await pages.open(hall_link.url))
+    for page in (chair, moderator):
+        await online(page)
+    await join(hall)
+    hall_actor = Actor(Kind.VILLAGE, code, code)
+    await do(site, hall_actor, "proposal.submit", **usulan())
+    await do(site, hall_actor, "proposal.submit", **usulan(title="Pengadaan tandon air bersih"))
+    await do(site, MODERATOR, "proposal.accept", proposal="U-001")
+    await do(site, hall_actor, "proposal.edit", proposal="U-002", title="Tandon air bersih dusun Krajan")
+    await do(site, MODERATOR, "proposal.reject", proposal="U-002", reason="Ganda")
+    for page, board in ((chair, "#board"), (moderator, "#screening-list"), (hall, "#my-proposals")):
+        await expect(page.locator(f'{board} [data-proposal="U-001"] .badge')).to_have_text("Diterima")
+    await expect(hall.locator('#my-proposals [data-proposal="U-002"] .proposal-title')).to_have_text(
+        "Tandon air bersih dusun Krajan")
+    await expect(hall.locator('#my-proposals [data-proposal="U-002"] .badge')).to_have_text("Ditolak")
+    await expect(chair.locator("#board .proposal")).to_have_count(1)  # the chair sees what is still in play
