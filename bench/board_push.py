@@ -32,6 +32,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from socketio import packet  # noqa: E402
 
+from harness.net import free_port  # noqa: E402
 from rooms.actors import Actor, Kind  # noqa: E402
 from rooms.commands import parse_command  # noqa: E402
 from server.app import create_app  # noqa: E402
@@ -40,7 +41,6 @@ from server.keys import SESSIONS, SIGNER  # noqa: E402
 from server.protocol import Packet  # noqa: E402
 from server.provision import found_session  # noqa: E402
 from server.service import Sessions  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
 
 ROSTER = (ROOT / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 VENUE = "35.10.13.2007"
@@ -117,7 +117,7 @@ async def measure(app: web.Application, url: str, n_proposals: int, n_changes: i
         code = halls[n // PER_VILLAGE]
         await do(sessions, sid, Actor(Kind.VILLAGE, code, code), "proposal.submit", **proposal(n))
     watcher = halls[-1]
-    auths = {"public": {"session": sid, "browser": "bench-public-0001"},
+    auths = {"public": {"session": sid},
              "view-only hall": {"token": signer.issue(sid, Kind.VILLAGE, watcher, watcher)},
              "chair (staff room)": {"token": signer.issue(sid, Kind.CHAIR, "chair")}}
     readers = [Reader(name) for name in auths]

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from harness.sample import usulan
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.config import parse_args
 from server.keys import SESSIONS
 from tests.server.conftest import Client, Hub
-from tests.server.test_assembly_kit import usulan
 
 BIG = {"title": "J" * 200, "description": "D" * 2000}  # a proposal at the schema's maximum
 
@@ -59,7 +59,7 @@ async def test_a_change_pushes_the_proposals_it_touched_not_the_whole_board(hub:
     assert not any("board" in u["models"] for u in public.updates if u["version"] > start)
 
     public.updates.clear()
-    supporter = await hub.connect()
+    supporter = await hub.connect(cookie=await hub.browser_token())
     await supporter.ok("support.give", proposal="U-042")
     await public.wait_for(lambda m: board_rows(m)["U-042"]["support"] == 1)
     [push] = public.updates
@@ -91,7 +91,7 @@ async def test_each_row_push_follows_the_version_the_previous_one_left(hub: Hub)
     await mod.ok("proposal.accept", proposal="U-001")
     await public.wait_for(lambda m: board_rows(m)["U-001"]["status"] == "accepted")
     await arrives(hub, public, hub.villages[3])
-    await (await hub.connect()).ok("support.give", proposal="U-001")
+    await (await hub.connect(cookie=await hub.browser_token())).ok("support.give", proposal="U-001")
     await public.wait_for(lambda m: board_rows(m)["U-001"]["support"] == 1)
     pushes = [(u["rows"]["board"]["since"], u["version"]) for u in public.updates if "rows" in u]
     assert len(pushes) >= 3 and pushes[0][0] <= first

@@ -8,12 +8,12 @@ import time
 import pytest
 from playwright.async_api import WebSocketRoute, expect
 
+from harness.browser import join, online
+from harness.sample import usulan
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS
-from tests.server.test_assembly_kit import usulan
-from tests.web.conftest import Pages, Site, online
-from tests.web.test_pages import join
+from tests.web.conftest import Pages, Site
 
 pytestmark = pytest.mark.browser
 
