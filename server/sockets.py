@@ -47,7 +47,6 @@ _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 COSTS: dict[str, float] = {"sync": 5.0, "media.offer": 5.0}
 MALFORMED_LIMIT = 3  # frames that do not parse a connection may send before it is closed
 _UNMETERED = {"connect", "disconnect", MALFORMED}  # a bad frame is counted, never refused: it must close
-_MEDIA_LINE = re.compile(r"(?:^|[\r\n])m=")  # whatever the line ends
 
 
 class RateLimited(DomainError):
@@ -79,7 +78,8 @@ def public_client(ip: str, actor: Actor) -> str:
 
 def _media_lines(data: tuple[object, ...]) -> int:
     sdp = data[0].get("sdp") if data and isinstance(data[0], dict) else None
-    return len(_MEDIA_LINE.findall(sdp)) if isinstance(sdp, str) else 0
+    # split as aiortc's parser splits (every break str.splitlines knows, not only CR and LF)
+    return sum(line.startswith("m=") for line in sdp.splitlines()) if isinstance(sdp, str) else 0
 
 
 @dataclass(slots=True)
