@@ -23,3 +23,9 @@ class CodecUnsupported(MediaError):
 
 class UnknownOperation(MediaError):
     code = "unknown_operation"
+
+
+class PublishForbidden(MediaError):
+    """The offer sends media on a peer that may only receive."""
+
+    code = "forbidden"

@@ -77,6 +77,7 @@ class Feed:
         self.audio_level: int | None = None
         self.bytes_in = 0
         self.keyframe_requests = 0
+        self.closed = False
         self._ask_keyframe = ask_keyframe
         self._interval = keyframe_interval
         self._last_request = -keyframe_interval
@@ -117,6 +118,7 @@ class Feed:
         self._ask_keyframe(self.media_ssrc)
 
     def close(self) -> None:
+        self.closed = True
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None

@@ -10,6 +10,8 @@ aiortc has no public way to receive or send *encoded* frames (aiortc issues 449 
   :func:`hook_sender` parks the sender on a track that never yields (so it never asks for an
   encoder), keeps it for negotiation and RTCP, and hands out a :class:`Wire` once DTLS is up:
   a pre-serialized RTP packet goes through SRTP protect and one ``sendto`` — no task, no await.
+- Reading offers: who publishes is read with aiortc's own SDP parser (``aiortc.sdp``, not exported),
+  so the right to publish is checked on the same reading that sets up the tracks.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from aiortc.rtp import (
     RtpPacket,
     pack_remb_fci,
 )
+from aiortc.sdp import SessionDescription
 from aiortc.utils import uint16_add
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -275,6 +278,14 @@ def hook_sender(sender: RTCRtpSender, hooks: SenderHooks) -> None:
 
     sender.send = send_and_hand_over  # type: ignore[method-assign]
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+def offered_directions(sdp: str) -> list[str]:
+    """The direction of each audio and video m-section of an offer, read by the parser that
+    ``setRemoteDescription`` runs (so whatever its line ends or spellings, this is what aiortc acts
+    on); a section without one is sendrecv (RFC 4566 §6). Raises what the parser raises."""
+    sections = SessionDescription.parse(sdp).media
+    return [m.direction or "sendrecv" for m in sections if m.kind in ("audio", "video")]
 
 
 def offered_direction(transceiver: RTCRtpTransceiver) -> str:

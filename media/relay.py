@@ -17,6 +17,11 @@ audio). m-lines it only receives on (recvonly) are slots; ``slots`` maps their m
 name. Without the maps, names follow m-line order per kind: video layers high, low, screen;
 video slots program, venue, grid0, grid1, ...; audio slots floor, venue_audio, audio0, ...
 
+**Who may publish.** ``answer(..., publish=False)`` refuses (``forbidden``) an offer with any
+audio or video m-section the participant would send on, as aiortc's parser reads it; an offer it
+cannot parse is ``bad_offer``. :meth:`Relay.unpublish` takes a publisher's tracks away at once
+(a village demoted): its subscribers' slots fall silent and its peer goes on receiving.
+
 **Codecs.** One video codec per relay (``RelayConfig.video_codec``, VP8 or H264) and Opus: the
 answer is narrowed to them, since forwarded bytes are only valid in the publisher's codec.
 
@@ -54,7 +59,7 @@ from aiortc.rtp import RtpPacket
 
 from media import passthrough
 from media.bandwidth import RembSchedule
-from media.errors import BadOffer, CodecUnsupported, MediaError, UnknownOperation
+from media.errors import BadOffer, CodecUnsupported, MediaError, PublishForbidden, UnknownOperation
 from media.feed import Feed
 from media.ice import IceConfig, relay_configuration
 from media.outlet import Outlet
@@ -74,6 +79,7 @@ DEFAULT_NAMES: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 }
 
 SpeakingCallback = Callable[[str, bool], None]
+SENDING = frozenset({"sendrecv", "sendonly"})  # offered directions in which the offerer publishes
 
 
 @dataclass(frozen=True)
@@ -147,8 +153,15 @@ class Relay:
         *,
         layers: Mapping[str, str] | None = None,
         slots: Mapping[str, str] | None = None,
+        publish: bool = True,
     ) -> str:
-        """Open (or replace) the participant's peer from a complete offer; return the complete answer."""
+        """Open (or replace) the participant's peer from a complete offer; return the complete answer.
+
+        ``publish=False``: the participant may only receive; an offer that sends is refused and any
+        peer it has is kept.
+        """
+        if not publish:
+            _require_receive_only(offer_sdp)
         await self._drop_peer(participant)
         pc = RTCPeerConnection(relay_configuration(self.config.ice))
         peer = Peer(
@@ -174,6 +187,22 @@ class Relay:
     def live(self, participant: str) -> bool:
         """Whether the participant's media is arriving now."""
         return self._presence.live(participant)
+
+    def unpublish(self, participant: str) -> None:
+        """Stop forwarding what the participant publishes, at once; its peer goes on receiving.
+
+        Its subscribers' slots fall silent; what it still sends is dropped on arrival. Harmless if absent.
+        """
+        peer = self._peers.get(participant)
+        if peer is None:
+            return
+        self._drop_feeds(peer)
+        peer.video_receiver = None  # no more REMB: nothing it sends is wanted
+        self._presence.gone(participant)
+        if peer.speaking:
+            peer.speaking = False
+            if self._on_speaking is not None:
+                self._on_speaking(participant, False)
 
     async def close_peer(self, participant: str) -> None:
         """Close the participant's peer and forget its routes. Harmless if absent."""
@@ -321,6 +350,8 @@ class Relay:
             outlet.attach(feed)
 
     def _on_packet(self, peer: Peer, feed: Feed, packet: RtpPacket) -> None:
+        if feed.closed:  # unpublished: not forwarded, not live, not speaking
+            return
         now = asyncio.get_running_loop().time()
         peer.last_seen = now
         if packet.payload and self._peers.get(peer.participant) is peer:  # media (not padding), not a straggler
@@ -371,14 +402,27 @@ class Relay:
             return
         del self._peers[participant]
         self._presence.gone(participant)
-        for source, feed in peer.feeds.items():
-            if self._feeds.get(source) is feed:
-                del self._feeds[source]
-            feed.close()
+        self._drop_feeds(peer)
         for outlet in peer.outlets.values():
             outlet.close()
         peer.pc.remove_all_listeners()
         await peer.pc.close()
+
+    def _drop_feeds(self, peer: Peer) -> None:
+        for source, feed in peer.feeds.items():
+            if self._feeds.get(source) is feed:
+                del self._feeds[source]
+            feed.close()
+        peer.feeds.clear()
+
+
+def _require_receive_only(offer_sdp: str) -> None:
+    try:
+        directions = passthrough.offered_directions(offer_sdp)
+    except Exception as exc:  # aiortc's parser asserts and indexes its way through
+        raise BadOffer(f"penawaran SDP tidak dapat dibaca: {exc}") from exc
+    if SENDING.intersection(directions):
+        raise PublishForbidden("Peserta ini hanya menerima: penawarannya tidak boleh mengirim gambar atau suara")
 
 
 def _slots_from_message(raw: Mapping[str, Any]) -> dict[str, Source | None]:
@@ -387,13 +431,19 @@ def _slots_from_message(raw: Mapping[str, Any]) -> dict[str, Source | None]:
 
 async def _op_answer(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
     sdp = await relay.answer(
-        str(message["participant"]), str(message["sdp"]), layers=message.get("layers"), slots=message.get("slots")
+        str(message["participant"]), str(message["sdp"]), layers=message.get("layers"), slots=message.get("slots"),
+        publish=bool(message.get("publish", True)),
     )
     return {"sdp": sdp}
 
 
 async def _op_close_peer(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
     await relay.close_peer(str(message["participant"]))
+    return {}
+
+
+async def _op_unpublish(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+    relay.unpublish(str(message["participant"]))
     return {}
 
 
@@ -415,6 +465,7 @@ _OPERATIONS: dict[str, Callable[[Relay, Mapping[str, Any]], Awaitable[dict[str, 
     "answer": _op_answer,
     "close_peer": _op_close_peer,
     "route": _op_route,
+    "unpublish": _op_unpublish,
     "set_muted": _op_set_muted,
     "stats": _op_stats,
 }

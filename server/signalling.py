@@ -5,13 +5,18 @@ relay participant ids ``"<session>/<actor id>"``, each subscriber's role ("staff
 "viewer"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
 The chair's peer publishes the venue. Routes are recomputed whenever a peer joins or leaves and
 whenever the log records something that changes the plan (floor, spotlight, mute, promote).
+Who may publish (the chair, interactive villages) is the relay's check on the offer it parses; roles
+are recomputed with the plan, and a hall demoted while it publishes has its tracks dropped at once.
 When the floor holder's media stops or returns, the floor is paused or resumed (server.floorwatch);
 a hall given the floor while its media is not arriving is paused after the same ``stall_after``.
 
-Events (each acked ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``):
+Events (each acked ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``), for the roles
+that hold a peer (chair, moderators, villages; the public watches the stream and gets ``forbidden``):
 ``media.ice`` → ``{"iceServers": [...]}`` (STUN, TURN with time-limited credentials);
 ``media.offer {sdp, layers?, slots?}`` → ``{"sdp": answer}`` — non-trickle, one peer per
 participant (a new offer replaces the old peer); ``media.leave`` closes the caller's peer.
+Pushed to a page with a peer: ``media.routes {slot: participant}`` and, when its right to publish
+changes, ``media.publish {allowed}`` (false: its tracks are dropped already; true: it may offer them).
 Pushed to the staff room: ``speaking {participant, speaking}`` and, every few seconds,
 ``network {participant: {state, bitrate_in, bitrate_out, packets_lost_in, ...}}``.
 All media peers of a session must be served by one hub process (the relay is per process).
@@ -21,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -47,7 +51,6 @@ _PLAN_MODELS = {"floor", "roster"}  # read models whose change can change who re
 _SUBSCRIBER = {Role.CHAIR: "staff", Role.MODERATOR: "staff", Role.INTERACTIVE: "interactive"}
 _PUBLISHERS = {Role.CHAIR, Role.INTERACTIVE}
 _MAX_SDP = 128 * 1024  # a console offers ~30 m-lines
-_SENDING = re.compile(r"^a=(sendrecv|sendonly)\s*$", re.MULTILINE)
 
 
 def relay_id(session: str, ident: str) -> str:
@@ -62,11 +65,6 @@ def _split(pid: str) -> tuple[str, str]:
 
 def _fail(err: DomainError | MediaError) -> dict[str, Any]:
     return {"ok": False, "error": err.code, "message": err.message}
-
-
-def _sends_media(sdp: str) -> bool:
-    """Whether an offer publishes anything (an m-section the offerer sends on)."""
-    return any(_SENDING.search(section) for section in sdp.split("\nm=")[1:])
 
 
 def _names(value: object, field: str) -> dict[str, str]:
@@ -87,6 +85,7 @@ class Signalling:
         self._stats_interval = stats_interval
         self._owners: dict[str, str] = {}  # relay participant → the socket that owns its peer
         self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
+        self._publishers: set[str] = set()  # relay participants whose peer may publish now
         self._shown: dict[str, dict[str, str | None]] = {}  # subscriber → slot → who its page was told
         self._stats_task: asyncio.Task[None] | None = None
         sio.on("media.ice", self.on_ice)
@@ -102,9 +101,18 @@ class Signalling:
     def _conn(self, sid: str) -> Connection:
         return self.channel.connection(sid)
 
+    async def _peer_holder(self, sid: str) -> tuple[Connection, Assembly, Role]:
+        """The caller's connection, session and role, if that role holds a media peer."""
+        conn = self._conn(sid)
+        assembly = await self.sessions.get(conn.session, fresh=False)
+        role = assembly.role_of(conn.actor)
+        if conn.actor.kind is Kind.PUBLIC or role is None:
+            raise Forbidden("Halaman publik menonton siaran, bukan WebRTC")
+        return conn, assembly, role
+
     async def on_ice(self, sid: str, *_: object) -> dict[str, Any]:
         try:
-            conn = self._conn(sid)
+            conn = (await self._peer_holder(sid))[0]  # TURN credentials only for a page that holds a peer
         except DomainError as err:
             return _fail(err)
         return {"ok": True, "iceServers": browser_ice_servers(self.ice, self.participant(conn), time.time()),
@@ -112,33 +120,31 @@ class Signalling:
 
     async def on_offer(self, sid: str, data: object = None, *_: object) -> dict[str, Any]:
         try:
-            conn = self._conn(sid)
+            conn, assembly, role = await self._peer_holder(sid)
             if not isinstance(data, dict) or not isinstance(data.get("sdp"), str) or len(data["sdp"]) > _MAX_SDP:
                 raise Invalid("media.offer membawa {sdp, layers?, slots?}")
             if set(data) - {"sdp", "layers", "slots"}:
                 raise Invalid("Isian tidak dikenal pada media.offer")
             layers, slots = _names(data.get("layers"), "layers"), _names(data.get("slots"), "slots")
-            assembly = await self.sessions.get(conn.session, fresh=False)
-            role = assembly.role_of(conn.actor)
-            if conn.actor.kind is Kind.PUBLIC or role is None:
-                raise Forbidden("Halaman publik menonton siaran, bukan WebRTC")
-            if _sends_media(data["sdp"]) and role not in _PUBLISHERS:
-                raise Forbidden("Peran ini tidak mengirim gambar atau suara; minta moderator menjadikan interaktif")
-            pid = self.participant(conn)
-            answer = await self.relay.answer(pid, data["sdp"], layers=layers, slots=slots)
+            pid, publish = self.participant(conn), role in _PUBLISHERS
+            answer = await self.relay.answer(pid, data["sdp"], layers=layers, slots=slots, publish=publish)
         except (DomainError, MediaError) as err:
             return _fail(err)
         self._owners[pid] = sid
         self._shown.pop(pid, None)  # a new peer: tell its page what every slot shows
         self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewer")
+        (self._publishers.add if publish else self._publishers.discard)(pid)
+        # a demotion may have landed while the peer was set up: the roster as it is now decides
+        assembly = self.sessions.cached(conn.session) or assembly
+        self._follow_rights(assembly)
         self._route(assembly)
         return {"ok": True, "sdp": answer}
 
     async def on_leave(self, sid: str, *_: object) -> dict[str, Any]:
         try:
-            conn = self._conn(sid)
-        except DomainError:  # not joined, or revoked: its peer (if any) closed with that already
-            return {"ok": True}
+            conn = (await self._peer_holder(sid))[0]
+        except DomainError as err:
+            return _fail(err)
         await self._close(self.participant(conn), sid)
         return {"ok": True}
 
@@ -150,6 +156,7 @@ class Signalling:
             return
         del self._owners[pid]
         self._shown.pop(pid, None)
+        self._publishers.discard(pid)
         session, _ = _split(pid)
         self._roles.get(session, {}).pop(pid, None)
         await self.relay.close_peer(pid)
@@ -160,9 +167,29 @@ class Signalling:
     def _changed(self, assembly: Assembly, records: Sequence[RecordedEvent]) -> None:
         touched = Assembly.touched(records)
         if assembly.session_id in self._roles and touched & _PLAN_MODELS:
+            self._follow_rights(assembly)
             self._route(assembly)
         if "floor" in touched:
             self._watch_holder(assembly)
+
+    def _follow_rights(self, assembly: Assembly) -> None:
+        """Each peer's role as the roster says now. One that lost the right to publish has its tracks
+        dropped at once (a page that is slow or hostile would not re-offer); its page is told either way."""
+        roles = self._roles.get(assembly.session_id, {})
+        for pid in roles:
+            owner = self._owners[pid]
+            conn = self.channel.conns.get(owner)
+            if conn is None:  # disconnecting: its peer is about to close
+                continue
+            role = assembly.role_of(conn.actor)
+            roles[pid] = _SUBSCRIBER.get(role, "viewer") if role is not None else "viewer"
+            allowed = role in _PUBLISHERS
+            if allowed == (pid in self._publishers):
+                continue
+            (self._publishers.add if allowed else self._publishers.discard)(pid)
+            if not allowed:
+                self.relay.unpublish(pid)
+            self.channel.spawn(self.sio.emit("media.publish", {"allowed": allowed}, to=owner))
 
     def _watch_holder(self, assembly: Assembly) -> None:
         """A hall given the floor whose media is not arriving (not joined, link already quiet) never

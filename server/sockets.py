@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -49,7 +48,6 @@ log = logging.getLogger(__name__)
 COSTS: dict[str, float] = {"sync": 5.0, "media.offer": 5.0}
 MALFORMED_LIMIT = 3  # frames that do not parse a connection may send before it is closed
 _UNMETERED = {"connect", "disconnect", MALFORMED}  # a bad frame is counted, never refused: it must close
-_MEDIA_LINE = re.compile(r"(?:^|[\r\n])m=")  # whatever the line ends
 
 
 class RateLimited(DomainError):
@@ -71,7 +69,8 @@ def public_client(ip: str, actor: Actor) -> str:
 
 def _media_lines(data: tuple[object, ...]) -> int:
     sdp = data[0].get("sdp") if data and isinstance(data[0], dict) else None
-    return len(_MEDIA_LINE.findall(sdp)) if isinstance(sdp, str) else 0
+    # split as aiortc's parser splits (every break str.splitlines knows, not only CR and LF)
+    return sum(line.startswith("m=") for line in sdp.splitlines()) if isinstance(sdp, str) else 0
 
 
 @dataclass(slots=True)

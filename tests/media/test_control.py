@@ -41,3 +41,7 @@ async def test_the_relay_runs_from_plain_messages_and_reports_stats(
     assert (await relay.handle({"op": "route", "subscriber": "viewer"}))["error"] == "invalid"
     assert (await relay.handle({"op": "close_peer", "participant": "viewer"})) == {"ok": True}
     assert relay.stats().keys() == {"venue"}
+    assert (await relay.handle({"op": "unpublish", "participant": "venue"})) == {"ok": True}
+    assert relay.stats()["venue"]["publishing"] == [] and relay.stats()["venue"]["state"] == "connected"
+    watcher = {"op": "answer", "participant": "w", "sdp": publisher.pc.localDescription.sdp, "publish": False}
+    assert (await relay.handle(watcher))["error"] == "forbidden"

@@ -214,3 +214,57 @@ async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, 
             ("screen.started", "chair"), ("screen.stopped", "hub")]
     finally:
         await chair.client.close()
+
+
+async def test_a_demoted_hall_stops_publishing_at_once(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+    """Demoted, a hall's tracks are dropped by the hub itself (its page need not re-offer) and its page is told."""
+    speaker_code = next(c for c in hub.interactive if c != VENUE)
+    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+    watcher_code = next(c for c in hub.villages if c not in hub.interactive)
+    watcher = Peer((await hub.connect(watcher_code)).sio, viewer())
+    told: list[Any] = []
+    speaker.sio.on("media.publish", told.append)
+    mod = await hub.connect("moderator")
+    relay = hub.app[SIGNALLING].relay
+    pid = f"{hub.session}/{speaker_code}"
+    try:
+        for peer in (speaker, watcher):
+            assert (await peer.join())["ok"]
+        await mod.ok("session.start")
+        await mod.ok("floor.grant", village=speaker_code, seconds=120)
+        await wait_for(lambda: watcher.client.count("program") > 10, 10)  # the watcher sees the speaker
+
+        await mod.ok("village.demote", village=speaker_code)
+        await wait_for(lambda: told == [{"allowed": False}], 10)
+        speaking = relay.peer(pid)
+        assert speaking is not None and not speaking.feeds  # still watching, publishing nothing
+        assert relay.stats()[pid]["publishing"] == []
+        seen = relay.peer(f"{hub.session}/{watcher_code}")
+        assert seen is not None
+        assert all(o.feed is None or o.feed.source.publisher != pid for o in seen.outlets.values())
+        again = Peer(speaker.sio, publisher(clip, opus))  # the same page offering its camera again
+        assert (await again.join())["error"] == "forbidden"
+        await again.client.close()
+
+        await mod.ok("village.promote", village=speaker_code)
+        await wait_for(lambda: told == [{"allowed": False}, {"allowed": True}], 10)
+        back = Peer(speaker.sio, publisher(clip, opus))
+        assert (await back.join())["ok"]
+        await wait_for(lambda: bool(relay.stats()[pid]["publishing"]), 10)
+        await back.client.close()
+    finally:
+        for peer in (speaker, watcher):
+            await peer.client.close()
+
+
+@pytest.mark.hub(turn_urls=("turn:turn.example.test:3478",), turn_secret="uji-rahasia")
+async def test_only_pages_that_hold_a_peer_get_ice_servers(hub: Hub) -> None:
+    public = await hub.connect(None)
+    for event, data in (("media.ice", {}), ("media.offer", {"sdp": "v=0\r\n"}), ("media.leave", {})):
+        reply = await public.sio.call(event, data, timeout=5)
+        assert reply["ok"] is False and reply["error"] == "forbidden" and "iceServers" not in reply, (event, reply)
+    viewonly = next(c for c in hub.villages if c not in hub.interactive)
+    for who in ("chair", "moderator", hub.interactive[0], viewonly):
+        reply = await (await hub.connect(who)).sio.call("media.ice", {}, timeout=5)
+        assert reply["ok"], (who, reply)
+        assert [s["urls"] for s in reply["iceServers"] if "credential" in s] == [["turn:turn.example.test:3478"]]

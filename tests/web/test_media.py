@@ -9,11 +9,13 @@ import pytest
 from playwright.async_api import expect
 
 from harness.browser import join, online
+from harness.peers import wait_for
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
-from server.keys import SESSIONS, SIO
+from server.keys import SESSIONS, SIGNALLING, SIO
 from tests.web.conftest import Pages, Site, rising, screenshot
 from tests.web.test_pages import village_sids
+from web.i18n import catalog
 
 pytestmark = pytest.mark.browser
 
@@ -62,3 +64,31 @@ async def test_view_only_hall_sees_and_hears_the_floor_holder(site: Site, pages:
     await expect(watcher.locator("#banner")).to_be_hidden(timeout=15_000)
     await rising(watcher, "video")
     await expect(watcher.locator('[data-relay-caption="program"]')).to_contain_text(speaker.village.name)
+
+
+async def test_a_demoted_hall_stops_sending_at_once_and_is_told(site: Site, pages: Pages) -> None:
+    speaker = site.villages(interactive=True)[1]
+    assert speaker.village
+    code = speaker.village.code
+    relay = site.app[SIGNALLING].relay  # type: ignore[index]
+    feeds = lambda: bool(relay.peer(f"{site.session}/{code}") and relay.peer(f"{site.session}/{code}").feeds)  # noqa: E731
+    hall = await pages.open(speaker.url)
+    await online(hall)
+    await expect(hall.locator("#camera-state")).to_contain_text("×", timeout=20_000)  # joins with its camera open
+    await join(hall)
+    await expect(hall.locator("body")).to_have_attribute("data-publishing", "ready")
+    await wait_for(feeds, 15)
+    mod = Actor(Kind.MODERATOR, "mod:1")
+    await do(site, Actor(Kind.CHAIR, "chair"), "session.start")
+
+    await do(site, mod, "village.demote", village=code)
+    await expect(hall.locator("#notice-text")).to_have_text(catalog("id")["camera.withdrawn"])
+    await expect(hall.locator("body")).to_have_attribute("data-publishing", "no")
+    assert not feeds()
+    assert await hall.evaluate("window.relayLink.pc.getSenders().every((sender) => !sender.track)")
+    await screenshot(hall, "village-demoted")
+
+    await do(site, mod, "village.promote", village=code)  # promoted again: the open camera is offered again
+    await expect(hall.locator("body")).to_have_attribute("data-publishing", "ready")
+    await expect(hall.locator("#notice")).to_be_hidden()
+    await wait_for(feeds, 15)

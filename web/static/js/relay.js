@@ -6,6 +6,8 @@
 // "grid0", ...) whose sources the hub switches by itself when the floor changes, so nothing is
 // renegotiated; "media.routes" says which participant each slot shows — from the new source's
 // first keyframe on, which may come well after the message: captions wait for it (pictured()).
+// "media.publish {allowed}" says the page's right to send changed: withdrawn (a hall demoted), the
+// hub has dropped its tracks already and the page stops sending them.
 
 import { t } from "./i18n.js";
 import { holderOf } from "./shape.js";
@@ -81,11 +83,11 @@ export class MediaLink {
   /**
    * live: the page's Live connection. videoSlots / audioSlots: the slots this page receives.
    * onTrack(slot, stream) when a slot's stream arrives; onRoutes(routes) with slot → participant;
-   * onState(state) with the peer's connection state.
+   * onState(state) with the peer's connection state; onPublish(allowed) when the right to send changes.
    */
   constructor(live, { videoSlots = [], audioSlots = ["floor", "venue_audio"], presents = false, onTrack, onRoutes,
-                      onState } = {}) {
-    Object.assign(this, { live, videoSlots, audioSlots, presents, onTrack, onRoutes, onState });
+                      onState, onPublish } = {}) {
+    Object.assign(this, { live, videoSlots, audioSlots, presents, onTrack, onRoutes, onState, onPublish });
     this.stream = null;
     this.screen = null; // the shared screen's track while the chair presents
     this.screenSender = null;
@@ -99,6 +101,10 @@ export class MediaLink {
       this.routes = routes;
       this.onRoutes?.(routes);
     });
+    live.socket.on("media.publish", ({ allowed } = {}) => {
+      if (!allowed) this.withdraw();
+      this.onPublish?.(Boolean(allowed));
+    });
     // a page that lost the hub re-offers once it is back: the old peer died with the connection
     live.socket.on("connect", () => this.wanted && this.connect());
   }
@@ -108,6 +114,12 @@ export class MediaLink {
     this.stream = stream;
     this.wanted = true;
     return this.connect();
+  }
+
+  /** Stop sending at once and offer nothing to send from now on (the camera itself stays open). */
+  withdraw() {
+    this.stream = null;
+    for (const sender of this.pc?.getSenders() ?? []) if (sender.track) sender.replaceTrack(null).catch(() => {});
   }
 
   async connect() {
@@ -250,7 +262,8 @@ export function captionOf(models, participant) {
  * The page's link with its program screen (video[data-relay-slot=program] + caption) and the audio
  * slots wired; more video slots (the grids) go to onTrack / onRoutes.
  */
-export function programLink(live, { videoSlots = ["program", "pip"], presents = false, onTrack, onRoutes } = {}) {
+export function programLink(live, { videoSlots = ["program", "pip"], presents = false, onTrack, onRoutes,
+                                     onPublish } = {}) {
   const video = document.querySelector('video[data-relay-slot="program"]');
   const pip = document.querySelector('video[data-relay-slot="pip"]');
   const caption = document.querySelector('[data-relay-caption="program"]');
@@ -302,6 +315,10 @@ export function programLink(live, { videoSlots = ["program", "pip"], presents = 
     },
     onState: (state) => {
       document.body.dataset.media = state;
+    },
+    onPublish: (allowed) => {
+      show(); // no longer sending: the program screen shows the program, not this page's camera
+      onPublish?.(allowed);
     },
   });
   live.watch((changed) => ["roster", "session", "floor"].some((name) => changed.has(name)) && show());

@@ -10,7 +10,7 @@ import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } fr
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
 const live = connectPage();
-const link = programLink(live);
+const link = programLink(live, { onPublish: publishRight });
 const HEARD = 0.02; // a level above this means the microphone hears the room
 const PASS_HOURS = 8; // a hall that passed its pre-join check today goes straight back in after a reload
 
@@ -112,6 +112,18 @@ function goLive() {
   $("selfview").srcObject = sending;
   document.body.dataset.publishing = sending ? "ready" : "no";
   link.publish(sending);
+}
+
+/** Demoted, the hub has stopped this hall's camera reaching anyone, and the link has stopped sending it:
+ * the hall is told at once. Promoted again, renderMe offers the camera once the roster says so. */
+function publishRight(allowed) {
+  if (allowed) {
+    if ($("notice-text").textContent === t("camera.withdrawn")) $("notice").hidden = true; // no longer true
+    return;
+  }
+  $("selfview").srcObject = null;
+  document.body.dataset.publishing = "no";
+  notify(t("camera.withdrawn"));
 }
 
 function renderMe() {
