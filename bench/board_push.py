@@ -40,7 +40,7 @@ from server.config import Config  # noqa: E402
 from server.keys import SESSIONS, SIGNER  # noqa: E402
 from server.protocol import Packet  # noqa: E402
 from server.provision import found_session  # noqa: E402
-from server.service import Sessions  # noqa: E402
+from service.sessions import Sessions  # noqa: E402
 
 ROSTER = (ROOT / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 VENUE = "35.10.13.2007"

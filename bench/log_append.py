@@ -25,8 +25,8 @@ import redis.asyncio as aioredis  # noqa: E402
 
 from rooms.events import Event  # noqa: E402
 from rooms.log.port import EventLog  # noqa: E402
-from rooms.log.redis import RedisLog  # noqa: E402
-from rooms.log.sqlite import SqliteLog  # noqa: E402
+from server.stores.redis import RedisLog  # noqa: E402
+from server.stores.sqlite import SqliteLog  # noqa: E402
 
 
 async def run(log: EventLog, concurrency: int, appends: int) -> tuple[float, list[float]]:

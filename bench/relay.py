@@ -225,7 +225,7 @@ def topology(viewers: int, window: float) -> Figures:
     villages = [f"desa-{i:02d}" for i in range(25)]
     subscribers = [f"balai-{i:03d}" for i in range(viewers)]
     # The chair's console is the venue's own peer: it sees the whole grid of villages.
-    roles = {"venue": "staff", **{pid: "interactive" for pid in villages}, **{pid: "viewer" for pid in subscribers}}
+    roles = {"venue": "staff", **{pid: "interactive" for pid in villages}, **{pid: "viewonly" for pid in subscribers}}
     plan = {"venue": "venue", "floor": villages[0], "spotlight": None, "muted": [], "interactive": villages}
     routing = plan_routes(plan, roles, interactive_thumbnails=False)
     chair_slots = {**VIEWER_SLOTS, **{f"grid{i}": "video" for i in range(25)}}

@@ -54,7 +54,7 @@ def plan_routes(
     """Routes for every subscriber from a plan and subscriber roles.
 
     ``plan``: {"venue": pid, "floor": pid | None, "spotlight": pid | None, "screen": bool,
-    "muted": [...], "interactive": [...]}. ``roles``: {pid: "viewer" | "interactive" | "staff"}.
+    "muted": [...], "interactive": [...]}. ``roles``: {pid: "viewonly" | "interactive" | "staff"}.
 
     Every role gets "program" video (the spotlight's high layer, else the venue's shared screen,
     else the floor holder's, else the venue's: the chair who presents means to be seen over a turn;
@@ -70,7 +70,7 @@ def plan_routes(
     interactive = list(plan.get("interactive", ()))
     routes: dict[str, Slots] = {}
     for subscriber, role in roles.items():
-        if role not in ("viewer", "interactive", "staff"):
+        if role not in ("viewonly", "interactive", "staff"):
             raise ValueError(f"peran tidak dikenal: {role!r}")
 
         def source(pid: str | None, kind: str, layer: str = "", sub: str = subscriber) -> Source | None:

@@ -175,7 +175,7 @@ async def _closed_boxes(request: web.Request, sid: str, records: list[RecordedEv
     return boxes, bad
 
 
-def routes() -> list[web.RouteDef]:
+def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
         web.get("/metrics", metrics),

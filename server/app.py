@@ -13,9 +13,7 @@ from aiohttp import web
 from media.ice import IceConfig
 from media.relay import Relay, RelayConfig
 from rooms.log.port import EventLog
-from rooms.log.redis import RedisLog
-from rooms.log.sqlite import SqliteLog
-from server.api import _MAX_BODY, domain_errors, routes
+from server.api import _MAX_BODY, domain_errors, endpoints
 from server.browsers import Browsers
 from server.bus import RevocationBus
 from server.config import Config
@@ -25,9 +23,11 @@ from server.keys import BROWSERS, CHANNEL, CONFIG, LOG, METRICS, SESSIONS, SIGNA
 from server.metrics import Metrics
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
-from server.service import Sessions
 from server.signalling import Signalling
 from server.sockets import Channel
+from server.stores.redis import RedisLog
+from server.stores.sqlite import SqliteLog
+from service.sessions import Sessions
 from web import pages
 
 _log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ def create_app(config: Config) -> web.Application:
                                serializer=Packet)  # a frame that does not parse is counted, not a traceback
     sio.attach(app)
     app[SIO] = sio
-    app.add_routes(routes())
-    app.add_routes(pages.routes())
+    app.add_routes(endpoints())
+    app.add_routes(pages.endpoints(pages.Wiring(sessions=lambda: app[SESSIONS], admit=browsers.admit)))
 
     async def quiet_engine(app: web.Application) -> AsyncIterator[None]:
         noise, engine = EngineNoise(), logging.getLogger("engineio.server")

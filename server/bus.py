@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 
 from media.tasks import Tasks
+from moderation.assembly import Assembly
 from rooms.errors import DomainError
 from rooms.events import RecordedEvent
-from server.assembly import Assembly
-from server.service import Sessions
+from service.sessions import Sessions
 
 log = logging.getLogger(__name__)
 

@@ -17,29 +17,10 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from rooms.actors import Actor, Kind
-from rooms.errors import DomainError
-from server.assembly import Assembly
-
-
-class BadCredential(DomainError):
-    code = "unauthorized"
-
-
-class ExpiredCredential(DomainError):
-    code = "expired"
-
-
-@dataclass(frozen=True, slots=True)
-class Credential:
-    session: str  # "*" for the hub operator (admin)
-    actor: Actor
-    id: str
-    generation: int = 0
-    expires: float = 0.0  # epoch seconds
+from service.credentials import BadCredential, Credential, ExpiredCredential, require_current, require_unrevoked
 
 
 def _b64(raw: bytes) -> str:
@@ -105,16 +86,4 @@ class Signer:
         return credential
 
 
-def require_current(credential: Credential | None) -> None:
-    """Refuse a credential past its expiry (one from before expiries has none, so it is past too)."""
-    if credential is not None and time.time() > credential.expires:
-        raise ExpiredCredential("Tautan ini sudah kedaluwarsa")
-
-
-def require_unrevoked(assembly: Assembly, credential: Credential | None) -> None:
-    """Refuse a credential the session's log has revoked, or whose time is over (the public has none)."""
-    if credential is None:
-        return
-    if assembly.is_revoked(credential.id, credential.actor.id, credential.generation):
-        raise BadCredential("Kredensial telah dicabut")
-    require_current(credential)
+__all__ = ["BadCredential", "Credential", "ExpiredCredential", "Signer", "require_current", "require_unrevoked"]

@@ -14,7 +14,7 @@ import logging
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError
-from server.service import Sessions
+from service.sessions import Sessions
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from server.browsers import Browsers
 from server.config import Config
 from server.credentials import Signer
 from server.metrics import Metrics
-from server.service import Sessions
 from server.signalling import Signalling
 from server.sockets import Channel
+from service.sessions import Sessions
 
 BROWSERS = web.AppKey("browsers", Browsers)
 CHANNEL = web.AppKey("channel", Channel)

@@ -13,8 +13,8 @@ from rooms.actors import Kind
 from rooms.events import Event
 from rooms.log.port import EventLog, VersionConflict
 from server.credentials import BadCredential, Credential, Signer
+from service.sessions import HUB_LOG
 
-HUB_LOG = "_hub"  # no session id can name it: they are made of a-z, 0-9 and '-'
 _ISSUED = "operator.issued"
 
 

@@ -15,7 +15,7 @@ from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
 from server.credentials import Signer
 from server.files import write_private
-from server.service import Sessions
+from service.sessions import Sessions
 
 
 @dataclass(frozen=True, slots=True)

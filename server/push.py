@@ -25,9 +25,9 @@ from typing import Any
 
 import socketio
 
+from moderation.assembly import Assembly
 from rooms.events import RecordedEvent
-from server.assembly import Assembly
-from server.service import Sessions
+from service.sessions import Sessions
 
 log = logging.getLogger(__name__)
 

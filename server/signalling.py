@@ -2,7 +2,7 @@
 
 The relay knows peers and tracks only; this module turns the session into plain data for it:
 relay participant ids ``"<session>/<actor id>"``, each subscriber's role ("staff", "interactive",
-"viewer"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
+"viewonly"), and the session's media plan (venue, floor holder, spotlight, muted, interactive).
 The chair's peer publishes the venue. Routes are recomputed whenever a peer joins or leaves and
 whenever the log records something that changes the plan (floor, spotlight, mute, promote).
 Who may publish (the chair, interactive villages) is the relay's check on the offer it parses; roles
@@ -36,14 +36,14 @@ from media.errors import MediaError
 from media.ice import browser_ice_servers
 from media.relay import Relay
 from media.routes import plan_routes
+from moderation.assembly import Assembly
 from rooms.actors import Kind, Role
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
-from server.assembly import Assembly
 from server.floorwatch import follow_media
 from server.push import room
-from server.service import Sessions
 from server.sockets import Channel, Connection
+from service.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class Signalling:
             return _fail(err)
         self._owners[pid] = sid
         self._shown.pop(pid, None)  # a new peer: tell its page what every slot shows
-        self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewer")
+        self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewonly")
         (self._publishers.add if publish else self._publishers.discard)(pid)
         # a demotion may have landed while the peer was set up: the roster as it is now decides
         assembly = self.sessions.cached(conn.session) or assembly
@@ -182,7 +182,7 @@ class Signalling:
             if conn is None:  # disconnecting: its peer is about to close
                 continue
             role = assembly.role_of(conn.actor)
-            roles[pid] = _SUBSCRIBER.get(role, "viewer") if role is not None else "viewer"
+            roles[pid] = _SUBSCRIBER.get(role, "viewonly") if role is not None else "viewonly"
             allowed = role in _PUBLISHERS
             if allowed == (pid in self._publishers):
                 continue

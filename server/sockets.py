@@ -28,11 +28,11 @@ import socketio
 from aiohttp import web
 
 from media.tasks import Tasks
+from moderation.assembly import Assembly
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
-from server.assembly import Assembly
 from server.browsers import ANONYMOUS, Browsers, require_browser
 from server.config import Config
 from server.credentials import BadCredential, Credential, Signer, require_unrevoked
@@ -40,7 +40,7 @@ from server.metrics import Metrics
 from server.protocol import MALFORMED
 from server.push import room
 from server.ratelimit import Buckets, client_address
-from server.service import Sessions
+from service.sessions import Sessions
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Page routes: a server-rendered shell per role; the page's JS does the live part over Socket.IO.
+"""Page endpoints: a server-rendered shell per role; the page's JS does the live part over Socket.IO.
 
 Links carry the credential in the URL fragment (never sent to the server), so every
 page renders the same shell for anyone; what a visitor may see and do is decided when
@@ -8,6 +8,9 @@ its socket connects.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from aiohttp import web
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
 from rooms.roster import MAX_INTERACTIVE
-from server.keys import BROWSERS, SESSIONS
+from service.sessions import Sessions
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
 _HERE = Path(__file__).resolve().parent
@@ -63,60 +66,68 @@ def _render(request: web.Request, template: str, context: dict[str, Any], page: 
     return response
 
 
-async def _session_model(request: web.Request, session_id: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Wiring:
+    """What the pages need from the hub, handed in by the app: web/ imports no server internals."""
+
+    sessions: Callable[[], Sessions]  # the application service (there once the app has started)
+    admit: Callable[[web.Request, web.StreamResponse], None]  # a public visitor gets its browser token
+
+
+async def _session_model(hub: Wiring, session_id: str) -> dict[str, Any] | None:
     try:
-        assembly = await request.app[SESSIONS].get(session_id, fresh=False)
+        assembly = await hub.sessions().get(session_id, fresh=False)
     except NotFound:
         return None
     model: dict[str, Any] = assembly.read_models(["session"], "public")["session"]
     return model
 
 
-async def landing(request: web.Request) -> web.Response:
+async def landing(hub: Wiring, request: web.Request) -> web.Response:
     sessions = []
-    for sid in await request.app[SESSIONS].ids():
-        model = await _session_model(request, sid)
+    for sid in await hub.sessions().ids():
+        model = await _session_model(hub, sid)
         if model is not None:
             sessions.append({"id": sid, "title": model.get("title", sid), "status": model.get("status", "")})
     return _render(request, "landing.html", {"sessions": sessions})
 
 
-async def _role_page(request: web.Request, role: str) -> web.Response:
+async def _role_page(hub: Wiring, request: web.Request, role: str) -> web.Response:
     sid = request.match_info["session"]
-    model = await _session_model(request, sid)
+    model = await _session_model(hub, sid)
     if model is None:
         return _render(request, "not_found.html", {"session_id": sid}, status=404)
     return _render(request, f"{role}.html", {"session": model, **_CHOICES}, {"session": sid, "role": role})
 
 
-async def public(request: web.Request) -> web.Response:
+async def public(hub: Wiring, request: web.Request) -> web.Response:
     """The public page; a browser without a token gets one here (in an HttpOnly cookie), within its
     address's hourly cap, so its "dukung" counts once."""
-    response = await _role_page(request, "public")
+    response = await _role_page(hub, request, "public")
     if response.status == 200:
-        request.app[BROWSERS].admit(request, response)
+        hub.admit(request, response)
     return response
 
 
-async def role(request: web.Request) -> web.Response:
-    return await _role_page(request, request.match_info["role"])
+async def role(hub: Wiring, request: web.Request) -> web.Response:
+    return await _role_page(hub, request, request.match_info["role"])
 
 
 _MAX_RECEIPT = 80
 
 
-async def receipt(request: web.Request) -> web.Response:
+async def receipt(hub: Wiring, request: web.Request) -> web.Response:
     """A voter checks its secret-ballot receipt: counted or not, never which choice (the hub cannot tell).
 
     The code comes in a POST body, so it stays out of URLs, history and access logs."""
     sid = request.match_info["session"]
-    model = await _session_model(request, sid)
+    model = await _session_model(hub, sid)
     if model is None:
         return _render(request, "not_found.html", {"session_id": sid}, status=404)
     outcome = None
     if request.method == "POST":
         code = str((await request.post()).get("code", "")).strip()
-        status = await request.app[SESSIONS].check_receipt(sid, code) if 0 < len(code) <= _MAX_RECEIPT else None
+        status = await hub.sessions().check_receipt(sid, code) if 0 < len(code) <= _MAX_RECEIPT else None
         outcome = {"closed": "counted", "open": "in_box"}.get(status or "", "unknown")
     return _render(request, "receipt.html", {"session": model, "outcome": outcome})
 
@@ -134,14 +145,14 @@ async def vendor(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
-def routes() -> list[web.RouteDef | web.StaticDef]:
+def endpoints(hub: Wiring) -> list[web.RouteDef | web.StaticDef]:
     return [
-        web.get("/", landing),
+        web.get("/", partial(landing, hub)),
         web.get("/operator", operator),
-        web.get("/s/{session}", public),
-        web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", role),
-        web.get("/s/{session}/receipt", receipt),
-        web.post("/s/{session}/receipt", receipt),
+        web.get("/s/{session}", partial(public, hub)),
+        web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", partial(role, hub)),
+        web.get("/s/{session}/receipt", partial(receipt, hub)),
+        web.post("/s/{session}/receipt", partial(receipt, hub)),
         web.get("/vendor/socket.io/{name}", vendor),
         web.static("/static", STATIC),
     ]

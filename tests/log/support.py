@@ -14,10 +14,10 @@ import redis.asyncio as aioredis
 
 from rooms.events import Event
 from rooms.log.chain import canonical
-from rooms.log.memory import MemoryLog, Shelf
 from rooms.log.port import EventLog
-from rooms.log.redis import RedisLog
-from rooms.log.sqlite import SqliteLog
+from server.stores.memory import MemoryLog, Shelf
+from server.stores.redis import RedisLog
+from server.stores.sqlite import SqliteLog
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rooms.log.chain import verify
 from rooms.log.port import VersionConflict
-from rooms.log.sqlite import SqliteLog
+from server.stores.sqlite import SqliteLog
 from tests.log.support import ev
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ CHILD = """
 import asyncio, sys
 from rooms.events import Event
 from rooms.log.port import VersionConflict
-from rooms.log.sqlite import SqliteLog
+from server.stores.sqlite import SqliteLog
 
 async def appender(log, session, n, tag):
     for i in range(n):

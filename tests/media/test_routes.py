@@ -16,7 +16,7 @@ PLAN = {
 
 
 def test_a_viewer_gets_venue_and_floor_holder_only() -> None:
-    routing = plan_routes(PLAN, {"balai-1": "viewer"})
+    routing = plan_routes(PLAN, {"balai-1": "viewonly"})
     assert routing.routes["balai-1"] == {
         "program": Source("desa-b", "video", "high"),
         "venue": Source("venue", "video", "high"),
@@ -37,20 +37,20 @@ def test_staff_see_every_interactive_low_layer_and_nobody_gets_their_own_media()
 
 
 def test_spotlight_takes_the_program_and_without_a_floor_the_venue_has_it() -> None:
-    assert plan_routes({**PLAN, "spotlight": "desa-a"}, {"x": "viewer"}).routes["x"]["program"] == Source(
+    assert plan_routes({**PLAN, "spotlight": "desa-a"}, {"x": "viewonly"}).routes["x"]["program"] == Source(
         "desa-a", "video"
     )
-    quiet = plan_routes({**PLAN, "floor": None}, {"x": "viewer"}).routes["x"]
+    quiet = plan_routes({**PLAN, "floor": None}, {"x": "viewonly"}).routes["x"]
     assert quiet["program"] == Source("venue", "video") and quiet["floor"] is None
 
 
 def test_the_chairs_shared_screen_takes_the_program_over_the_floor_but_not_over_the_spotlight() -> None:
-    shared = plan_routes({**PLAN, "screen": True}, {"x": "viewer", "venue": "staff"}).routes
+    shared = plan_routes({**PLAN, "screen": True}, {"x": "viewonly", "venue": "staff"}).routes
     assert shared["x"]["program"] == Source("venue", "video", "screen")
     assert shared["x"]["pip"] == Source("venue", "video", "low")  # the chair's camera, picture-in-picture
     assert shared["x"]["floor"] == Source(PLAN["floor"], "audio")  # the holder is still heard
     assert shared["venue"]["program"] is None  # the chair shows its own screen
-    spot = plan_routes({**PLAN, "screen": True, "spotlight": "desa-a"}, {"x": "viewer"}).routes["x"]
+    spot = plan_routes({**PLAN, "screen": True, "spotlight": "desa-a"}, {"x": "viewonly"}).routes["x"]
     assert spot["program"] == Source("desa-a", "video") and "pip" not in spot
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from moderation.assembly import Assembly
 from rooms.events import RecordedEvent
-from server.assembly import Assembly
 from server.keys import SESSIONS
 from tests.server.conftest import Hub
 

@@ -1,5 +1,5 @@
 from harness.sample import usulan
-from server.assembly import Assembly
+from moderation.assembly import Assembly
 from tests.server.test_assembly_kit import ALIYAN, BUBUK, CHAIR, MOD, PESANGGARAN, Hub, public
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.sample import usulan
+from moderation.assembly import Assembly
 from rooms.actors import Actor, Kind
 from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
@@ -21,7 +22,6 @@ from rooms.events import Event, Paper, RecordedEvent
 from rooms.proposal import PROPOSAL_LIMIT
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
-from server.assembly import Assembly
 
 ROSTER = parse_roster_csv((Path(__file__).parents[2] / "data" / "banyuwangi_wilayah.csv").read_text())
 VENUE = "35.10.13.2007"  # Bubuk, Rogojampi

@@ -3,11 +3,11 @@ from dataclasses import replace
 import pytest
 
 from harness.sample import usulan
+from moderation.assembly import PERSONAL, READ_MODELS, Assembly
 from rooms.actors import Actor, Kind, Role
 from rooms.commands import parse_command
 from rooms.errors import NotFound
 from rooms.events import RecordedEvent
-from server.assembly import PERSONAL, READ_MODELS, Assembly
 from tests.server.test_assembly_kit import (  # fmt: skip
     ALIYAN,
     BUBUK,

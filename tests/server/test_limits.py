@@ -18,11 +18,11 @@ import socketio
 from harness.hubproc import HubProcess, create_session
 from harness.sample import VENUE, small_roster
 from rooms.errors import NotFound
-from rooms.log.sqlite import SqliteLog
 from rooms.session import create_session as session_events
 from server.keys import CHANNEL, SIO
-from server.service import Sessions
 from server.sockets import _UNMETERED, COSTS, MALFORMED_LIMIT
+from server.stores.sqlite import SqliteLog
+from service.sessions import Sessions
 from tests.server.conftest import Hub
 from tests.server.test_assembly_kit import ADMIN, ROSTER
 

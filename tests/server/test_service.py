@@ -8,15 +8,15 @@ from collections.abc import Sequence
 
 import pytest
 
+from moderation.assembly import Assembly
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError, NotFound
 from rooms.events import Event, Paper, RecordedEvent, Stub
-from rooms.log.memory import MemoryLog, Shelf
 from rooms.log.port import VersionConflict
 from rooms.session import create_session as session_events
-from server.assembly import Assembly
-from server.service import Sessions, Unavailable
+from server.stores.memory import MemoryLog, Shelf
+from service.sessions import Sessions, Unavailable
 from tests.server.test_assembly_kit import ADMIN, ROSTER
 
 SESSION = "musrenbang-uji-0001"

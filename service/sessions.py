@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from moderation.assembly import Assembly
 from rooms.actors import Actor
 from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import Command
@@ -32,15 +33,14 @@ from rooms.errors import DomainError, Invalid, NotFound
 from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from rooms.proposal import PROPOSAL_LIMIT
-from server.assembly import Assembly
-from server.credentials import Credential, require_unrevoked
-from server.operator import HUB_LOG
+from service.credentials import Credential, require_unrevoked
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Assembly, Sequence[RecordedEvent]], None]
 
 _ATTEMPTS = 5  # version conflicts in a row before a batch is refused: only under a storm from other nodes
+HUB_LOG = "_hub"  # the operator's own log: no session id can name it (a-z, 0-9 and '-')
 SESSION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what provision.new_session_id makes
 
 
