@@ -18,14 +18,14 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import pytest
 
-from tests.conftest import free_port
+from harness.net import free_port
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a checkout holds besides the source: none of it may reach the wheel's build.
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "node_modules", "var", "build", "*.egg-info", "__pycache__",
-                                     ".*_cache", ".hypothesis", "tests", "bench")
+                                     ".*_cache", ".hypothesis", "tests", "bench", "harness")
 _IMPORT = re.compile(r'^import\b[^;]*?from\s*"([^"]+)"', re.M)  # the pages' own modules: one statement a line
 
 
