@@ -39,10 +39,9 @@ from server.app import create_app  # noqa: E402
 from server.config import Config  # noqa: E402
 from server.keys import SESSIONS, SIGNER  # noqa: E402
 from server.protocol import Packet  # noqa: E402
-from server.provision import found_session  # noqa: E402
+from server.provision import banyuwangi_roster, found_session  # noqa: E402
 from service.sessions import Sessions  # noqa: E402
 
-ROSTER = (ROOT / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 VENUE = "35.10.13.2007"
 MODERATOR = Actor(Kind.MODERATOR, "mod:1")
 PER_VILLAGE = 10  # proposals per submitting village: well under the default cap of 30
@@ -111,7 +110,7 @@ async def bench(n_proposals: int, n_changes: int) -> None:
 
 async def measure(app: web.Application, url: str, n_proposals: int, n_changes: int) -> None:
     sessions, signer = app[SESSIONS], app[SIGNER]
-    sid, links = await found_session(sessions, signer, url, "Bench papan usulan", ROSTER, VENUE)
+    sid, links = await found_session(sessions, signer, url, "Bench papan usulan", banyuwangi_roster(), VENUE)
     halls = [link.village.code for link in links if link.village and not link.interactive]
     for n in range(n_proposals):
         code = halls[n // PER_VILLAGE]

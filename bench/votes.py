@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 from harness.hubproc import HubProcess, create_session, open_ballot, signer  # noqa: E402
 from harness.net import free_port  # noqa: E402
 from rooms.actors import Kind  # noqa: E402
+from server.provision import banyuwangi_roster  # noqa: E402
 
-ROSTER = (ROOT / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 VENUE = "35.10.13.2007"
 ECHO = '''
 import sys, socketio
@@ -147,7 +147,7 @@ def _measure(url: str, pid: int, tokens: list[str], ballot: str, options: list[s
 
 
 async def _hub_ballot(url: str, voters: int) -> tuple[str, list[str], list[str]]:
-    sid, villages = await create_session(url, ROSTER, VENUE)
+    sid, villages = await create_session(url, banyuwangi_roster(), VENUE)
     ballot, options = await open_ballot(url, sid, villages[:3])
     return ballot, options, [signer().issue(sid, Kind.VILLAGE, c, c) for c in villages[:voters]]
 

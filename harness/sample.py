@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-ROSTER_CSV = (Path(__file__).resolve().parents[1] / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
+from server.provision import banyuwangi_roster
+
+ROSTER_CSV = banyuwangi_roster()
 VENUE = "35.10.13.2007"  # Bubuk, Rogojampi
 
 

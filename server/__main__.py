@@ -17,12 +17,11 @@ from server.config import Config, parse_args
 from server.credentials import Signer
 from server.keys import SESSIONS, SIGNER
 from server.operator import issue_operator
-from server.provision import found_session, write_links_csv
+from server.provision import banyuwangi_roster, found_session, write_links_csv
 
 DEMO_ID = "banyuwangi"
 DEMO_TITLE = "Musrenbangdes Serentak Kabupaten Banyuwangi"
 DEMO_VENUE = "35.10.13.2007"  # Desa Bubuk, Kecamatan Rogojampi: the regent's venue in 2020
-ROSTER = Path(__file__).resolve().parent.parent / "data" / "banyuwangi_wilayah.csv"
 
 
 def _links_path(config: Config, session_id: str) -> Path:
@@ -35,7 +34,7 @@ async def _demo(app: web.Application, config: Config) -> None:
     path = _links_path(config, DEMO_ID)
     if DEMO_ID not in await sessions.ids():
         _, links = await found_session(sessions, app[SIGNER], config.base_url, DEMO_TITLE,
-                                       ROSTER.read_text(encoding="utf-8"), DEMO_VENUE, session_id=DEMO_ID)
+                                       banyuwangi_roster(), DEMO_VENUE, session_id=DEMO_ID)
         write_links_csv(path, links)
     if not path.exists():
         print(f"Tautan sesi demo tidak ada di {path}", file=sys.stderr)

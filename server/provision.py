@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from rooms.actors import Actor, Kind
@@ -24,6 +25,13 @@ class Link:
     url: str
     village: Village | None = None
     interactive: bool = False
+
+
+def banyuwangi_roster() -> str:
+    """The official list of Banyuwangi's kecamatan and villages as roster CSV (server/data/README.md: its source).
+
+    Package data, so an installed hub has it without the checkout."""
+    return (resources.files("server") / "data" / "banyuwangi_wilayah.csv").read_text(encoding="utf-8")
 
 
 def new_session_id(title: str) -> str:

@@ -7,6 +7,7 @@ its socket connects.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
 _HERE = Path(__file__).resolve().parent
 STATIC = _HERE / "static"
-# The Socket.IO browser client, installed by npm (see package.json and the Makefile's install step).
-VENDOR = _HERE.parent / "node_modules" / "socket.io-client" / "dist"
-_VENDOR_FILES = frozenset({"socket.io.esm.min.js", "socket.io.esm.min.js.map"})
+# The Socket.IO browser client the pages load: symlinks into npm's node_modules (package.json), which a
+# wheel's build turns into copies of the files, so an installed hub serves them without the checkout.
+VENDOR = _HERE / "vendor" / "socket.io"
+CLIENT = "socket.io.esm.min.js"  # what web/static/js/live.js imports
 
+_log = logging.getLogger(__name__)
 ROLES = ("chair", "moderator", "village")  # /s/{session}/{role}; the public page is /s/{session}
 _YEAR = 365 * 24 * 3600
 # The enums the forms offer, as the domain defines them; their labels come from the catalogs.
@@ -138,14 +141,15 @@ async def operator(request: web.Request) -> web.Response:
 
 
 async def vendor(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["name"]
-    path = VENDOR / name
-    if name not in _VENDOR_FILES or not path.is_file():
+    path = VENDOR / request.match_info["name"]  # a decoded %2F may bring "../": only VENDOR's own files
+    if path.parent != VENDOR or not path.is_file():
         raise web.HTTPNotFound(text="socket.io-client belum dipasang: jalankan `npm ci`")
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def endpoints(hub: Wiring) -> list[web.RouteDef | web.StaticDef]:
+    if not (VENDOR / CLIENT).is_file():  # a wheel built before `npm ci` leaves it out without a word
+        _log.warning("socket.io-client tidak ada di %s: jalankan `npm ci`, lalu pasang ulang hub", VENDOR)
     return [
         web.get("/", partial(landing, hub)),
         web.get("/operator", operator),

@@ -1,13 +1,12 @@
-from pathlib import Path
-
 import pytest
 
 from rooms.actors import Actor, Kind
 from rooms.errors import Forbidden, Invalid
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
+from server.provision import banyuwangi_roster
 
-ROSTER = parse_roster_csv((Path(__file__).parents[2] / "data" / "banyuwangi_wilayah.csv").read_text())
+ROSTER = parse_roster_csv(banyuwangi_roster())
 VENUE = "35.10.13.2007"
 ADMIN = Actor(Kind.ADMIN, "admin")
 

@@ -1,11 +1,10 @@
-from pathlib import Path
-
 import pytest
 
 from rooms.errors import Invalid
 from rooms.roster import Village, parse_roster_csv, pick_interactive
+from server.provision import banyuwangi_roster
 
-CSV = (Path(__file__).parents[2] / "data" / "banyuwangi_wilayah.csv").read_text()
+CSV = banyuwangi_roster()
 HEADER = "kecamatan_code,kecamatan_name,village_code,village_name,village_type"
 
 

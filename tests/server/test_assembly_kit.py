@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,9 @@ from rooms.events import Event, Paper, RecordedEvent
 from rooms.proposal import PROPOSAL_LIMIT
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
+from server.provision import banyuwangi_roster
 
-ROSTER = parse_roster_csv((Path(__file__).parents[2] / "data" / "banyuwangi_wilayah.csv").read_text())
+ROSTER = parse_roster_csv(banyuwangi_roster())
 VENUE = "35.10.13.2007"  # Bubuk, Rogojampi
 INTERACTIVE = pick_interactive(ROSTER, VENUE)
 VIEWONLY = [v.code for v in ROSTER if v.code not in INTERACTIVE]

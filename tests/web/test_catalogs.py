@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import aiohttp
+import pytest
+from yarl import URL
 
 from harness.hub import start_hub
 from harness.sample import VENUE, small_roster
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
+from web import pages
 from web.i18n import LANGUAGES, catalog
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -109,5 +113,19 @@ async def test_page_shells_escape_switch_language_and_404(tmp_path: Path) -> Non
                 assert r.status == 200 and "javascript" in r.content_type
             async with http.get(f"{url}/vendor/socket.io/../../package.json") as r:
                 assert r.status == 404
+            async with http.get(URL(f"{url}/vendor/socket.io/..%2F..%2Fpages.py", encoded=True)) as r:
+                assert r.status == 404
     finally:
         await runner.cleanup()
+
+
+def test_a_hub_built_without_its_socket_io_client_says_so_when_it_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A wheel built before ``npm ci`` leaves the client out without a word: the hub is the one to tell."""
+    wiring = pages.Wiring(sessions=lambda: None, admit=lambda request, response: None)  # type: ignore[arg-type,return-value]
+    with caplog.at_level(logging.WARNING, "web.pages"):
+        pages.endpoints(wiring)
+        assert not caplog.records
+        monkeypatch.setattr(pages, "VENDOR", tmp_path)
+        pages.endpoints(wiring)
+    assert "npm ci" in caplog.text
