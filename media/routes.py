@@ -45,6 +45,17 @@ def grid_slot(index: int) -> str:
     return f"grid{index}"
 
 
+def _program(plan: Mapping[str, Any]) -> tuple[str | None, str]:
+    """Who is on the program, and which layer: the spotlight, else the venue's shared screen, else
+    the floor holder, else the venue (the chair who presents means to be seen over a turn)."""
+    venue = plan.get("venue")
+    if plan.get("spotlight"):
+        return plan["spotlight"], "high"
+    if plan.get("screen") and venue:
+        return venue, "screen"
+    return plan.get("floor") or venue, "high"
+
+
 def plan_routes(
     plan: Mapping[str, Any],
     roles: Mapping[str, str],
@@ -56,17 +67,14 @@ def plan_routes(
     ``plan``: {"venue": pid, "floor": pid | None, "spotlight": pid | None, "screen": bool,
     "muted": [...], "interactive": [...]}. ``roles``: {pid: "viewonly" | "interactive" | "staff"}.
 
-    Every role gets "program" video (the spotlight's high layer, else the venue's shared screen,
-    else the floor holder's, else the venue's: the chair who presents means to be seen over a turn;
-    while the screen is on the program, "pip" carries the chair's camera, its low layer),
+    Every role gets "program" video (see ``_program``; while the venue's screen is on it, "pip"
+    carries the chair's camera, its low layer),
     "venue" video and audio, and "floor" audio. Staff get every interactive village's low layer
     in "grid0".."gridN"; interactive villages get the others' low layers when thumbnails are on.
     Nobody receives their own media (a floor holder hearing itself would echo).
     """
-    venue = plan.get("venue")
-    floor = plan.get("floor")
-    program = plan.get("spotlight") or (None if plan.get("screen") else floor) or venue
-    program_layer = "screen" if plan.get("screen") and program == venue else "high"
+    venue, floor = plan.get("venue"), plan.get("floor")
+    program, program_layer = _program(plan)
     interactive = list(plan.get("interactive", ()))
     routes: dict[str, Slots] = {}
     for subscriber, role in roles.items():

@@ -13,6 +13,7 @@ from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
 from rooms.log.chain import to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
+from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
@@ -24,8 +25,7 @@ _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with roo
 
 
 def _error(err: DomainError) -> web.Response:
-    return web.json_response({"ok": False, "error": err.code, "message": err.message},
-                             status=_STATUS.get(err.code, 400))
+    return web.json_response(refused(err), status=_STATUS.get(err.code, 400))
 
 
 @web.middleware

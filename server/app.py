@@ -35,7 +35,6 @@ _log = logging.getLogger(__name__)
 _SHUTDOWN_GRACE = 5.0  # seconds for connections and peers to close on SIGTERM
 
 
-
 def _origin_check(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool] | None:
     """Browsers may connect from the hub's own origin and the configured ones; None = own only."""
     if not extra:
@@ -55,6 +54,59 @@ def open_log(config: Config) -> EventLog:
     return SqliteLog(private_file(private_dir(config.data_dir) / "hub.sqlite3"))
 
 
+async def _quiet_engine(app: web.Application) -> AsyncIterator[None]:
+    noise, engine = EngineNoise(), logging.getLogger("engineio.server")
+    engine.addFilter(noise)
+    yield
+    engine.removeFilter(noise)
+
+# One context per resource, opened in this order and closed in the reverse: a failure while
+# opening one closes those before it (a half-built app leaves no SQLite writer thread behind).
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    app[LOG] = log = open_log(app[CONFIG])
+    yield
+    await log.close()
+
+
+async def _service(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    app[SESSIONS] = sessions = Sessions(app[LOG], config.proposal_limit)
+    pusher = Pusher(app[SIO], config.flush_interval, sessions)
+    sessions.listen(pusher.changed)
+    yield
+    await pusher.close()
+
+
+async def _channel(app: web.Application) -> AsyncIterator[None]:
+    app[CHANNEL] = channel = Channel(app[SIO], app[SESSIONS], app[SIGNER], app[BROWSERS], app[METRICS], app[CONFIG])
+    yield
+    await channel.close()
+
+
+async def _media(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
+    relay = Relay(RelayConfig(video_codec=config.video_codec, ice=ice))
+    app[SIGNALLING] = signalling = Signalling(app[SIO], app[CHANNEL], app[SESSIONS], relay)
+    app[CHANNEL].meter()  # after every handler is registered: each event costs from its client's budget
+    signalling.start()
+    yield
+    await signalling.close()
+
+
+async def _revocations(app: web.Application) -> AsyncIterator[None]:
+    """Other nodes hear of a revocation at once (Redis only: one SQLite hub is alone)."""
+    config = app[CONFIG]
+    if not config.redis_url:
+        yield
+        return
+    bus = RevocationBus(config.redis_url, config.redis_prefix, app[SESSIONS])
+    bus.start()
+    yield
+    await bus.close()
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
     app[CONFIG] = config
@@ -72,50 +124,6 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(endpoints())
     app.add_routes(pages.endpoints(pages.Wiring(sessions=lambda: app[SESSIONS], admit=browsers.admit)))
 
-    async def quiet_engine(app: web.Application) -> AsyncIterator[None]:
-        noise, engine = EngineNoise(), logging.getLogger("engineio.server")
-        engine.addFilter(noise)
-        yield
-        engine.removeFilter(noise)
-
-    # One context per resource, opened in this order and closed in the reverse: a failure while
-    # opening one closes those before it (a half-built app leaves no SQLite writer thread behind).
-    async def store(app: web.Application) -> AsyncIterator[None]:
-        app[LOG] = log = open_log(config)
-        yield
-        await log.close()
-
-    async def service(app: web.Application) -> AsyncIterator[None]:
-        app[SESSIONS] = sessions = Sessions(app[LOG], config.proposal_limit)
-        pusher = Pusher(sio, config.flush_interval, sessions)
-        sessions.listen(pusher.changed)
-        yield
-        await pusher.close()
-
-    async def channel(app: web.Application) -> AsyncIterator[None]:
-        app[CHANNEL] = channel = Channel(sio, app[SESSIONS], signer, browsers, app[METRICS], config)
-        yield
-        await channel.close()
-
-    async def media(app: web.Application) -> AsyncIterator[None]:
-        ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
-        relay = Relay(RelayConfig(video_codec=config.video_codec, ice=ice))
-        app[SIGNALLING] = signalling = Signalling(sio, app[CHANNEL], app[SESSIONS], relay)
-        app[CHANNEL].meter()  # after every handler is registered: each event costs from its client's budget
-        signalling.start()
-        yield
-        await signalling.close()
-
-    async def revocations(app: web.Application) -> AsyncIterator[None]:
-        """Other nodes hear of a revocation at once (Redis only: one SQLite hub is alone)."""
-        if not config.redis_url:
-            yield
-            return
-        bus = RevocationBus(config.redis_url, config.redis_prefix, app[SESSIONS])
-        bus.start()
-        yield
-        await bus.close()
-
     async def disconnect_all(app: web.Application) -> None:
         """Close the peers first (an orderly DTLS close each, quick), then every connection, all at once
         and within a bound: one after another they took about a second each, a big session minutes.
@@ -130,6 +138,6 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
-    app.cleanup_ctx.extend([quiet_engine, store, service, channel, media, revocations])
+    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _channel, _media, _revocations])
     app.on_shutdown.append(disconnect_all)
     return app

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import socketio
 
@@ -40,6 +40,7 @@ from moderation.assembly import Assembly
 from rooms.actors import Kind, Role
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
+from server.acks import refused
 from server.floorwatch import follow_media
 from server.push import room
 from server.sockets import Channel, Connection
@@ -53,18 +54,24 @@ _PUBLISHERS = {Role.CHAIR, Role.INTERACTIVE}
 _MAX_SDP = 128 * 1024  # a console offers ~30 m-lines
 
 
+class RelayId(NamedTuple):
+    """The relay knows the participants of every session here by one string, "<session>/<actor id>"."""
+
+    session: str
+    ident: str
+
+    def __str__(self) -> str:
+        return f"{self.session}/{self.ident}"
+
+    @classmethod
+    def parse(cls, pid: str) -> RelayId:
+        session, _, ident = pid.partition("/")
+        return cls(session, ident)
+
+
 def relay_id(session: str, ident: str) -> str:
-    """The relay knows participants of every session here: "<session>/<actor id>"."""
-    return f"{session}/{ident}"
+    return str(RelayId(session, ident))
 
-
-def _split(pid: str) -> tuple[str, str]:
-    session, _, ident = pid.partition("/")
-    return session, ident
-
-
-def _fail(err: DomainError | MediaError) -> dict[str, Any]:
-    return {"ok": False, "error": err.code, "message": err.message}
 
 
 def _names(value: object, field: str) -> dict[str, str]:
@@ -87,6 +94,7 @@ class Signalling:
         self._roles: dict[str, dict[str, str]] = {}  # session → relay participant → subscriber role
         self._publishers: set[str] = set()  # relay participants whose peer may publish now
         self._shown: dict[str, dict[str, str | None]] = {}  # subscriber → slot → who its page was told
+        self._muted: dict[str, frozenset[str]] = {}  # session → its muted participants' relay ids
         self._stats_task: asyncio.Task[None] | None = None
         sio.on("media.ice", self.on_ice)
         sio.on("media.offer", self.on_offer)
@@ -114,7 +122,7 @@ class Signalling:
         try:
             conn = (await self._peer_holder(sid))[0]  # TURN credentials only for a page that holds a peer
         except DomainError as err:
-            return _fail(err)
+            return refused(err)
         return {"ok": True, "iceServers": browser_ice_servers(self.ice, self.participant(conn), time.time()),
                 "videoCodec": self.relay.config.video_codec}
 
@@ -129,7 +137,7 @@ class Signalling:
             pid, publish = self.participant(conn), role in _PUBLISHERS
             answer = await self.relay.answer(pid, data["sdp"], layers=layers, slots=slots, publish=publish)
         except (DomainError, MediaError) as err:
-            return _fail(err)
+            return refused(err)
         self._owners[pid] = sid
         self._shown.pop(pid, None)  # a new peer: tell its page what every slot shows
         self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewonly")
@@ -144,7 +152,7 @@ class Signalling:
         try:
             conn = (await self._peer_holder(sid))[0]
         except DomainError as err:
-            return _fail(err)
+            return refused(err)
         await self._close(self.participant(conn), sid)
         return {"ok": True}
 
@@ -157,7 +165,7 @@ class Signalling:
         del self._owners[pid]
         self._shown.pop(pid, None)
         self._publishers.discard(pid)
-        session, _ = _split(pid)
+        session = RelayId.parse(pid).session
         self._roles.get(session, {}).pop(pid, None)
         await self.relay.close_peer(pid)
         assembly = self.sessions.cached(session)
@@ -218,32 +226,26 @@ class Signalling:
             "spotlight": pid(plan["spotlight"]),
             "screen": plan["screen"],
             "interactive": [relay_id(sid, c) for c in plan["interactive"]],
+            "muted": [relay_id(sid, c) for c in plan["muted"]],
         }
-        for subscriber, slots in plan_routes(relay_plan, roles).routes.items():
+        routing = plan_routes(relay_plan, roles)
+        for subscriber, slots in routing.routes.items():
             self.relay.route(subscriber, slots)
-            shown = {slot: _split(src.publisher)[1] if src else None for slot, src in slots.items()}
+            shown = {slot: RelayId.parse(src.publisher).ident if src else None for slot, src in slots.items()}
             owner = self._owners.get(subscriber)
             if owner is not None and self._shown.get(subscriber) != shown:
                 self._shown[subscriber] = shown
                 self.channel.spawn(self.sio.emit("media.routes", shown, to=owner))
-        self.relay.set_muted(self._muted())
-
-    def _muted(self) -> set[str]:
-        """Muted participants of every session with media here (the relay's mute list is global)."""
-        out: set[str] = set()
-        for session in self._roles:
-            assembly = self.sessions.cached(session)
-            if assembly is not None:
-                out |= {relay_id(session, c) for c in assembly.media_plan()["muted"]}
-        return out
+        self._muted[sid] = routing.muted
+        self.relay.set_muted(frozenset().union(*self._muted.values()))  # the relay's mute list is global
 
     def speaking(self, pid: str, speaking: bool) -> None:
-        session, ident = _split(pid)
+        session, ident = RelayId.parse(pid)
         report = {"participant": ident, "speaking": speaking}
         self.channel.spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
 
     def presence(self, pid: str, live: bool) -> None:
-        session, ident = _split(pid)
+        session, ident = RelayId.parse(pid)
         self.channel.spawn(follow_media(self.sessions, session, ident, live, time.time()))
 
     async def _report_stats(self) -> None:
@@ -251,7 +253,7 @@ class Signalling:
             await asyncio.sleep(self._stats_interval)
             by_session: dict[str, dict[str, Any]] = {}
             for pid, stats in self.relay.stats().items():
-                session, ident = _split(pid)
+                session, ident = RelayId.parse(pid)
                 by_session.setdefault(session, {})[ident] = {k: v for k, v in stats.items() if k != "receiving"}
             for session, report in by_session.items():
                 await self.sio.emit("network", report, room=room(session, "staff"))

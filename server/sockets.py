@@ -33,6 +33,7 @@ from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
+from server.acks import refused
 from server.browsers import ANONYMOUS, Browsers, require_browser
 from server.config import Config
 from server.credentials import BadCredential, Credential, Signer, require_unrevoked
@@ -90,9 +91,6 @@ def _me(conn: Connection) -> dict[str, Any]:
         return {"kind": "public", "id": None, "browser": conn.actor != ANONYMOUS}
     return {"kind": conn.actor.kind.value, "id": conn.actor.id}
 
-
-def _fail(err: DomainError) -> dict[str, Any]:
-    return {"ok": False, "error": err.code, "message": err.message}
 
 
 class Channel:
@@ -250,9 +248,9 @@ class Channel:
         if conn is None:  # the handler refuses it
             return None
         if not self.buckets.take(conn.client, time.monotonic(), COSTS.get(event, 1.0)):
-            return _fail(RateLimited("Terlalu banyak permintaan; tunggu sebentar"))
+            return refused(RateLimited("Terlalu banyak permintaan; tunggu sebentar"))
         if event == "media.offer" and _media_lines(data) > self.config.media_lines:
-            return _fail(OfferTooLarge(f"Penawaran media paling banyak {self.config.media_lines} baris m="))
+            return refused(OfferTooLarge(f"Penawaran media paling banyak {self.config.media_lines} baris m="))
         return None
 
     async def on_malformed(self, sid: str, *_: object) -> None:
@@ -272,12 +270,12 @@ class Channel:
     async def on_sync(self, sid: str, *_: object) -> dict[str, Any]:
         conn = self.conns.get(sid)
         if conn is None:
-            return _fail(BadCredential("Belum terhubung"))
+            return refused(BadCredential("Belum terhubung"))
         assembly = await self.sessions.get(conn.session)
         try:
             require_unrevoked(assembly, conn.credential)
         except DomainError as err:
-            return _fail(err)
+            return refused(err)
         audience = f"village:{conn.actor.id}" if conn.actor.kind is Kind.VILLAGE else conn.audience
         snapshot = assembly.snapshot(audience)
         return {"ok": True, "version": assembly.version, "models": snapshot, "now": time.time(), "me": _me(conn)}
@@ -291,7 +289,7 @@ class Channel:
 
     async def _command(self, conn: Connection | None, event: str, args: tuple[object, ...]) -> dict[str, Any]:
         if conn is None:
-            return _fail(BadCredential("Belum terhubung"))
+            return refused(BadCredential("Belum terhubung"))
         try:
             if len(args) != 1:
                 raise Invalid("Perintah membawa tepat satu objek data")
@@ -301,10 +299,10 @@ class Channel:
             if cmd.name == "credential.reissue":
                 return {"ok": True, "version": done.version, "link": await self._link(conn.session, cmd.args["holder"])}
         except DomainError as err:
-            return _fail(err)
+            return refused(err)
         except Exception:  # never crash the hub on one command; the log says what happened
             log.exception("command %s failed", event)
-            return _fail(DomainError("Kesalahan internal", "internal"))
+            return refused(DomainError("Kesalahan internal", "internal"))
         # a secret vote's receipt goes to its voter alone, here, and is kept nowhere in clear
         return {"ok": True, "version": done.version, **({"receipt": done.receipt} if done.receipt else {})}
 
