@@ -34,6 +34,7 @@ from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
 from rooms.proposal import PROPOSAL_LIMIT
 from service.credentials import Credential, require_unrevoked
+from service.outcome import settle
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,6 @@ class _Queue:
 
 
 _Decided = tuple[_Pending, Done | DomainError]  # a command and its outcome: its version or its refusal
-
-
-def _settle(item: _Pending, outcome: Done | DomainError) -> None:
-    if item.done.done():  # the caller went away; its command stands all the same
-        return
-    if isinstance(outcome, DomainError):
-        item.done.set_exception(outcome)
-    else:
-        item.done.set_result(outcome)
 
 
 @dataclass(slots=True)
@@ -251,7 +243,7 @@ class Sessions:
                     continue
                 self._notify(assembly, records)
                 for item, outcome in decided:
-                    _settle(item, outcome)
+                    settle(item.done, outcome)
                 return
             refusal: DomainError = VersionConflict(session_id, base, -1)
         except Exception:  # the store (or a fold) failed: refuse the batch; the log stays the truth
@@ -259,7 +251,7 @@ class Sessions:
             self._cache.pop(session_id, None)
             refusal = Unavailable("Penyimpanan gagal; perintah tidak tercatat, coba lagi")
         for item in batch:
-            _settle(item, refusal)
+            settle(item.done, refusal)
 
     @staticmethod
     def _decide_in_turn(assembly: Assembly, batch: list[_Pending]) -> tuple[_Staged, list[_Decided]]:

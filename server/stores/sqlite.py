@@ -38,6 +38,7 @@ from rooms.errors import DomainError
 from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.chain import GENESIS, canonical, seal_all
 from rooms.log.port import EventLog, LogClosed, VersionConflict
+from service.outcome import settle
 
 Synchronous = Literal["FULL", "NORMAL"]
 
@@ -207,16 +208,8 @@ class _Writer(threading.Thread):
 
 
 def _answer(job: _Append, outcome: _Outcome) -> None:
-    def settle() -> None:
-        if job.future.done():  # the caller was cancelled; its append stands all the same
-            return
-        if isinstance(outcome, BaseException):
-            job.future.set_exception(outcome)
-        else:
-            job.future.set_result(outcome)
-
     with contextlib.suppress(RuntimeError):  # that event loop is closed: nobody is waiting any more
-        job.loop.call_soon_threadsafe(settle)
+        job.loop.call_soon_threadsafe(settle, job.future, outcome)
 
 
 class SqliteLog(EventLog):
