@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Assembly, Sequence[RecordedEvent]], None]
 
 _ATTEMPTS = 5  # version conflicts in a row before a batch is refused: only under a storm from other nodes
+_BACKOFF = 0.01  # seconds: the most the n-th retry after a conflict waits is n times this
 HUB_LOG = "_hub"  # the operator's own log: no session id can name it (a-z, 0-9 and '-')
 SESSION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # what provision.new_session_id makes
 
@@ -230,7 +232,7 @@ class Sessions:
 
     async def _commit(self, session_id: str, batch: list[_Pending]) -> None:
         try:
-            for _ in range(_ATTEMPTS):
+            for attempt in range(_ATTEMPTS):
                 assembly = self._cache.get(session_id) or await self._rebuild(session_id)
                 base = assembly.version
                 staged, decided = self._decide_in_turn(assembly, batch)
@@ -238,14 +240,16 @@ class Sessions:
                     records = (await self.log.append(session_id, staged.events, expected_version=base,
                                                      papers=staged.papers, stubs=staged.stubs)
                                if staged.events else [])
-                except VersionConflict:  # another node wrote first: start again from the log
+                except VersionConflict as conflict:  # another node wrote first: start again from the log
                     self._cache.pop(session_id, None)
+                    refusal: DomainError = conflict
+                    # two nodes that keep colliding in step would collide again: the retry waits a random while
+                    await asyncio.sleep(random.uniform(0, _BACKOFF * (attempt + 1)))
                     continue
                 self._notify(assembly, records)
                 for item, outcome in decided:
                     settle(item.done, outcome)
                 return
-            refusal: DomainError = VersionConflict(session_id, base, -1)
         except Exception:  # the store (or a fold) failed: refuse the batch; the log stays the truth
             log.exception("commit failed for session %s", session_id)
             self._cache.pop(session_id, None)
