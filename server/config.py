@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +59,8 @@ def load_secret(data_dir: Path, given: str) -> str:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    env = os.environ
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    """Every option, with its environment variable as the default."""
     p = argparse.ArgumentParser(prog="python -m server", description="Musrenbang Hub")
     p.add_argument("--host", default=env.get("MH_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(env.get("MH_PORT", "8080")))
@@ -87,7 +88,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
     p.add_argument("--credential-days", type=float, default=float(env.get("MH_CREDENTIAL_DAYS", "7")),
                    help="days a link stays valid after it is issued")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
-    a = p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    a = _parser(os.environ).parse_args(argv)
     data_dir = Path(a.data)
     return Config(
         host=a.host,

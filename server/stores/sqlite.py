@@ -30,7 +30,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -165,10 +165,7 @@ class _Writer(threading.Thread):
     def _commit(self, conn: sqlite3.Connection, group: list[_Append]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
         heads: dict[str, tuple[int, str]] = {}  # this group's own appends, not yet visible to _head
-        rows: list[tuple[Any, ...]] = []
-        papers: list[tuple[str, str, str, str]] = []
-        stubs: list[tuple[str, str, str]] = []
-        new_sessions: list[tuple[str]] = []
+        rows = _Rows()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in group:
@@ -183,21 +180,9 @@ class _Writer(threading.Thread):
                     continue
                 if records:
                     heads[job.session_id] = (records[-1].seq, records[-1].hash)
-                    if version == 0:
-                        new_sessions.append((job.session_id,))
-                rows.extend(
-                    (job.session_id, r.seq, r.type, canonical(r.data).decode(), r.actor, r.at, r.key,
-                     r.prev_hash, r.hash)
-                    for r in records
-                )
-                papers.extend((job.session_id, p.ballot, p.token, canonical(list(p.choice)).decode())
-                              for p in job.papers)
-                stubs.extend((job.session_id, s.ballot, s.digest) for s in job.stubs)
+                rows.add(job, records, new_session=version == 0 and bool(records))
                 outcomes.append(records)
-            conn.executemany("INSERT OR IGNORE INTO sessions (id) VALUES (?)", new_sessions)
-            conn.executemany(f"INSERT INTO events (session_id, {_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
-            conn.executemany("INSERT INTO box (session_id, ballot, token, choice) VALUES (?,?,?,?)", papers)
-            conn.executemany("INSERT INTO stubs (session_id, ballot, digest) VALUES (?,?,?)", stubs)
+            rows.write(conn)
             conn.execute("COMMIT")
         except BaseException as exc:  # the whole group failed to commit: nothing of it was written
             if conn.in_transaction:
@@ -205,6 +190,31 @@ class _Writer(threading.Thread):
                     conn.execute("ROLLBACK")
             return [exc] * len(group)
         return outcomes
+
+
+@dataclass
+class _Rows:
+    """What one group's transaction inserts, table by table."""
+
+    sessions: list[tuple[str]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    papers: list[tuple[str, str, str, str]] = field(default_factory=list)
+    stubs: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, job: _Append, records: Sequence[RecordedEvent], new_session: bool) -> None:
+        if new_session:
+            self.sessions.append((job.session_id,))
+        self.events.extend((job.session_id, r.seq, r.type, canonical(r.data).decode(), r.actor, r.at, r.key,
+                            r.prev_hash, r.hash) for r in records)
+        self.papers.extend((job.session_id, p.ballot, p.token, canonical(list(p.choice)).decode())
+                           for p in job.papers)
+        self.stubs.extend((job.session_id, s.ballot, s.digest) for s in job.stubs)
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        conn.executemany("INSERT OR IGNORE INTO sessions (id) VALUES (?)", self.sessions)
+        conn.executemany(f"INSERT INTO events (session_id, {_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", self.events)
+        conn.executemany("INSERT INTO box (session_id, ballot, token, choice) VALUES (?,?,?,?)", self.papers)
+        conn.executemany("INSERT INTO stubs (session_id, ballot, digest) VALUES (?,?,?)", self.stubs)
 
 
 def _answer(job: _Append, outcome: _Outcome) -> None:
