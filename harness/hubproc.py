@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis.asyncio as aioredis
 import socketio
 
-from harness.net import free_port
+from harness.net import REDIS_URL, free_port
 from harness.sample import usulan
 from rooms.actors import Kind
 from server.credentials import Signer
@@ -121,3 +125,22 @@ async def open_ballot(url: str, session: str, proposers: list[str], key: str = S
     ballots = (await chair.call("sync", {}, timeout=10))["models"]["ballots"]
     await chair.disconnect()
     return ballots[-1]["ballot"], options
+
+
+@asynccontextmanager
+async def two_nodes(folder: Path) -> AsyncIterator[tuple[HubProcess, HubProcess]]:
+    """Two hub processes sharing the real Redis under a fresh prefix, stopped and cleaned up after."""
+    prefix = f"mhtest-{secrets.token_hex(4)}"
+    extra = ("--redis-url", REDIS_URL, "--redis-prefix", prefix)
+    a = await HubProcess(folder / "a", *extra).start()
+    b = await HubProcess(folder / "b", *extra).start()
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+        r = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
+        if keys:
+            await r.delete(*keys)
+        await r.aclose()

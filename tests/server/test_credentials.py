@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import redis.asyncio as aioredis
 import socketio
 
-from harness.hubproc import SECRET, HubProcess, call_ok, connect, create_session
-from harness.net import REDIS_URL
+from harness.hubproc import SECRET, call_ok, connect, create_session, two_nodes
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 from server.credentials import Signer
@@ -79,11 +76,7 @@ async def test_a_moderator_reissues_a_village_link_but_cannot_revoke_the_chair(h
 
 @pytest.mark.slow
 async def test_a_reissued_link_is_refused_at_once_on_the_other_node(tmp_path: Path) -> None:
-    prefix = f"mhtest-{secrets.token_hex(4)}"
-    extra = ("--redis-url", REDIS_URL, "--redis-prefix", prefix)
-    a = await HubProcess(tmp_path / "a", *extra).start()
-    b = await HubProcess(tmp_path / "b", *extra).start()
-    try:
+    async with two_nodes(tmp_path) as (a, b):
         sid, villages = await create_session(a.url, small_roster(), VENUE)
         code = villages[1]
         old = Signer(SECRET).issue(sid, Kind.VILLAGE, code, code)
@@ -114,11 +107,3 @@ async def test_a_reissued_link_is_refused_at_once_on_the_other_node(tmp_path: Pa
         assert after.count("hand.raised") == 1  # the new link's, not the old one's
         for c in (mod, fresh):
             await c.disconnect()
-    finally:
-        a.stop()
-        b.stop()
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()

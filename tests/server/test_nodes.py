@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import redis.asyncio as aioredis
 import socketio
 
-from harness.hubproc import HubProcess, connect, create_session, open_ballot, signer
-from harness.net import REDIS_URL
+from harness.hubproc import connect, create_session, open_ballot, signer, two_nodes
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 
 
 @pytest.mark.slow
 async def test_two_nodes_one_session(tmp_path: Path) -> None:
-    prefix = f"mhtest-{secrets.token_hex(4)}"
-    extra = ("--redis-url", REDIS_URL, "--redis-prefix", prefix)
-    a = await HubProcess(tmp_path / "a", *extra).start()
-    b = await HubProcess(tmp_path / "b", *extra).start()
-    try:
+    async with two_nodes(tmp_path) as (a, b):
         sid, villages = await create_session(a.url, small_roster(), VENUE)
         ballot, options = await open_ballot(a.url, sid, villages[:2])
 
@@ -70,24 +63,12 @@ async def test_two_nodes_one_session(tmp_path: Path) -> None:
         assert set(versions) <= {e["seq"] for e in logs[0]["events"] if e["type"] == "ballot.cast"}
         for c in [watcher, first, *voters]:
             await c.disconnect()
-    finally:
-        a.stop()
-        b.stop()
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()
 
 
 @pytest.mark.slow
 async def test_a_secret_ballot_counted_on_the_other_node_holds_every_paper(tmp_path: Path) -> None:
     """Votes go through both nodes; the node that closes the ballot counts the papers the other dropped."""
-    prefix = f"mhtest-{secrets.token_hex(4)}"
-    extra = ("--redis-url", REDIS_URL, "--redis-prefix", prefix)
-    a = await HubProcess(tmp_path / "a", *extra).start()
-    b = await HubProcess(tmp_path / "b", *extra).start()
-    try:
+    async with two_nodes(tmp_path) as (a, b):
         sid, villages = await create_session(a.url, small_roster(), VENUE)
         ballot, options = await open_ballot(a.url, sid, villages[:2], secret=True)
         chair = await connect(b.url, sid, Kind.CHAIR, "chair")
@@ -102,11 +83,3 @@ async def test_a_secret_ballot_counted_on_the_other_node_holds_every_paper(tmp_p
         assert {t["proposal"]: t["points"] for t in row["tallies"]} == dict.fromkeys(options, 6)
         for c in [chair, *voters]:
             await c.disconnect()
-    finally:
-        a.stop()
-        b.stop()
-        r = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in r.scan_iter(f"{prefix}:*")]
-        if keys:
-            await r.delete(*keys)
-        await r.aclose()
