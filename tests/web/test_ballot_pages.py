@@ -4,7 +4,6 @@ voter alone gets a receipt and checks it on the receipt page."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS
 from tests.web.conftest import Pages, Site, screenshot
+from tests.web.test_pages import fill_ballot
 
 pytestmark = pytest.mark.browser
 KECAMATAN = "35.10.13"  # Rogojampi, the venue's
@@ -36,12 +36,7 @@ async def prepare(site: Site, *proposers: str) -> None:
 
 
 async def open_secret_ballot(moderator: Page) -> None:
-    await moderator.get_by_role("tab", name=re.compile("Pemungutan")).click()
-    await moderator.fill("#b-title", "Prioritas rahasia")
-    await moderator.select_option("#b-method", "approval")
-    await moderator.fill("#b-max", "1")
-    await moderator.check("#opt-U-001")
-    await moderator.check("#opt-U-002")
+    await fill_ballot(moderator, "Prioritas rahasia")
     await moderator.check("#b-secret")
     await moderator.select_option("#b-electorate", "kecamatan")
     await moderator.locator(f'#b-kecamatan input[value="{KECAMATAN}"]').check()

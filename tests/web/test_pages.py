@@ -42,6 +42,16 @@ async def join_en(page: Page) -> None:
     await expect(page.locator("#live")).to_be_visible()
 
 
+async def fill_ballot(moderator: Page, title: str = "Prioritas pembangunan 2021") -> None:
+    """The moderator's ballot form filled in: approval, one choice of U-001 and U-002."""
+    await moderator.get_by_role("tab", name=re.compile("Pemungutan")).click()
+    await moderator.fill("#b-title", title)
+    await moderator.select_option("#b-method", "approval")
+    await moderator.fill("#b-max", "1")
+    await moderator.check("#opt-U-001")
+    await moderator.check("#opt-U-002")
+
+
 async def accept(moderator: Page, proposal: str) -> None:
     await moderator.get_by_role("button", name=f"Telaah {proposal}").click()
     await moderator.get_by_role("button", name="Terima", exact=True).click()
@@ -141,12 +151,7 @@ async def test_a_session_runs_across_every_page(site: Site, pages: Pages) -> Non
     await screenshot(moderator, "moderator-screening")
     await accept(moderator, "U-001")
     await accept(moderator, "U-002")
-    await moderator.get_by_role("tab", name=re.compile("Pemungutan")).click()
-    await moderator.fill("#b-title", "Prioritas pembangunan 2021")
-    await moderator.select_option("#b-method", "approval")
-    await moderator.fill("#b-max", "1")
-    await moderator.check("#opt-U-001")
-    await moderator.check("#opt-U-002")
+    await fill_ballot(moderator)
     await moderator.get_by_role("button", name="Buka pemungutan").click()
     await expect(public.locator(".ballot")).to_have_count(1)
     receipt = await vote(halls[venue.village.code], "U-001")

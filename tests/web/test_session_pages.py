@@ -19,7 +19,7 @@ from rooms.commands import parse_command
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
 from tests.web.conftest import CONSOLE, PHONE, Pages, Site, screenshot
-from tests.web.test_pages import PROPOSAL, accept, join_en, submit_proposal
+from tests.web.test_pages import PROPOSAL, accept, fill_ballot, join_en, submit_proposal
 
 pytestmark = pytest.mark.browser
 
@@ -118,12 +118,7 @@ async def test_a_session_closes_with_confirmations_in_one_language(site: Site, p
     await expect(mine.get_by_role("button", name="Ubah")).to_have_count(0)
 
     # one vote is "1 vote" in English; closing a binding ballot asks first
-    await moderator.get_by_role("tab", name=re.compile("Pemungutan")).click()
-    await moderator.fill("#b-title", "Prioritas pembangunan 2021")
-    await moderator.select_option("#b-method", "approval")
-    await moderator.fill("#b-max", "1")
-    await moderator.check("#opt-U-001")
-    await moderator.check("#opt-U-002")
+    await fill_ballot(moderator)
     await moderator.uncheck("#b-change")  # a final vote: the hall is asked before it is cast
     await moderator.get_by_role("button", name="Buka pemungutan").click()
     ballot = viewer.locator("#ballots .vote-form").first
