@@ -12,6 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from rooms.errors import Invalid
+from rooms.log.chain import read_export, verify
 from server.app import create_app, open_log
 from server.config import Config, parse_args
 from server.credentials import Signer
@@ -94,11 +96,32 @@ async def operator_token(config: Config) -> None:
     print(token)
 
 
+def verify_export(args: list[str]) -> int:
+    """``python -m server verify FILE``: check a log export's hash chain. 0 intact, 1 broken, 2 unreadable."""
+    if len(args) != 1:
+        print("Pakai: python -m server verify FILE.jsonl", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], encoding="utf-8") as lines:
+            records = read_export(lines)
+    except (OSError, UnicodeDecodeError, Invalid) as exc:
+        print(f"Berkas tidak dapat dibaca: {exc}", file=sys.stderr)
+        return 2
+    check = verify(records)
+    if not check.ok:
+        print(f"Log RUSAK pada peristiwa #{check.first_bad} ({check.reason}); {check.count} peristiwa sebelumnya utuh.")
+        return 1
+    print(f"Log utuh: {check.count} peristiwa, hash terakhir {check.head}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["operator-token"]:
         asyncio.run(operator_token(parse_args(args[1:])))
         return
+    if args[:1] == ["verify"]:
+        sys.exit(verify_export(args[1:]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(serve(parse_args(args)))

@@ -11,7 +11,7 @@ from rooms.actors import Kind
 from rooms.ballot import box_digest
 from rooms.errors import DomainError, Forbidden, Invalid
 from rooms.events import RecordedEvent
-from rooms.log.chain import to_json, verify
+from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
@@ -21,6 +21,7 @@ from server.provision import Link, found_session
 
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
            "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
+_EXPORT_BATCH = 1000  # log lines per write of an export
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 
 
@@ -137,9 +138,8 @@ async def snapshot(request: web.Request) -> web.Response:
     return web.json_response(assembly.snapshot(await _audience(request, sid)))
 
 
-async def event_log(request: web.Request) -> web.Response:
-    """The whole log with its hash-chain verification — for staff and the operator (it names voters)."""
-    sid = request.match_info["session"]
+async def _log_reader(request: web.Request, sid: str) -> None:
+    """Only staff of the session and the operator read its log (it names who did what)."""
     cred = _credential(request)
     staff = cred is not None and (cred.actor.kind is Kind.ADMIN or (
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
@@ -150,6 +150,12 @@ async def event_log(request: web.Request) -> web.Response:
         await require_operator(request.app[SESSIONS].log, cred)
     else:
         require_unrevoked(assembly, cred)
+
+
+async def event_log(request: web.Request) -> web.Response:
+    """The whole log with its hash-chain verification — for staff and the operator (it names voters)."""
+    sid = request.match_info["session"]
+    await _log_reader(request, sid)
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)
     boxes, bad_boxes = await _closed_boxes(request, sid, records)
@@ -175,6 +181,23 @@ async def _closed_boxes(request: web.Request, sid: str, records: list[RecordedEv
     return boxes, bad
 
 
+async def log_export(request: web.Request) -> web.StreamResponse:
+    """The log as JSON lines, hash chain included, to keep and to check with ``python -m server verify``."""
+    sid = request.match_info["session"]
+    await _log_reader(request, sid)
+    response = web.StreamResponse(headers={
+        "Content-Type": "application/x-ndjson; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{sid}-log.jsonl"',
+        "Cache-Control": "no-store",
+    })
+    await response.prepare(request)
+    records = await request.app[SESSIONS].log.read(sid)
+    for start in range(0, len(records), _EXPORT_BATCH):  # sent in parts: a slow reader holds no big buffer
+        await response.write(b"".join(canonical(to_json(r)) + b"\n" for r in records[start:start + _EXPORT_BATCH]))
+    await response.write_eof()
+    return response
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -184,4 +207,5 @@ def endpoints() -> list[web.RouteDef]:
         web.post("/api/roster", roster_preview),
         web.get("/api/sessions/{session}", snapshot),
         web.get("/api/sessions/{session}/log", event_log),
+        web.get("/api/sessions/{session}/log.jsonl", log_export),
     ]

@@ -156,11 +156,25 @@ def from_json(d: Mapping[str, Any]) -> RecordedEvent:
     )
 
 
+def read_export(lines: Iterable[str]) -> list[RecordedEvent]:
+    """Records from a JSON-lines export (one :func:`to_json` object per line; blank lines skipped)."""
+    records: list[RecordedEvent] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(from_json(json.loads(line)))
+        except (ValueError, Invalid) as exc:  # JSONDecodeError is a ValueError
+            raise Invalid(f"baris {number}: {exc}") from exc
+    return records
+
+
 __all__ = [
     "GENESIS",
     "Verification",
     "canonical",
     "from_json",
+    "read_export",
     "seal",
     "seal_all",
     "to_json",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import aiohttp
 
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
-from server.keys import SIGNER
+from server.keys import SESSIONS, SIGNER
 from tests.server.conftest import Hub
 
 
@@ -108,3 +113,37 @@ async def test_the_log_is_for_staff_and_verifies(hub: Hub) -> None:
     assert [e["type"] for e in body["events"]][:1] == ["session.created"]
     assert body["events"][-1]["type"] == "session.started"
     assert body["verification"]["head"] == body["events"][-1]["hash"]
+
+
+def _verify(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", "verify", str(path)], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+
+
+async def test_the_log_exports_as_json_lines_that_the_verify_command_checks(hub: Hub, tmp_path: Path) -> None:
+    chair = await hub.connect("chair")
+    await chair.ok("session.start")
+    await chair.ok("agenda.add", title="Pembukaan")
+    url = f"{hub.url}/api/sessions/{hub.session}/log.jsonl"
+    async with aiohttp.ClientSession() as http:
+        for who in (None, VENUE):  # the public and the villages do not read who did what
+            async with http.get(url, headers=_bearer(hub.token(who)) if who else {}) as r:
+                assert r.status == 403
+        async with http.get(url, headers=_bearer(hub.token("chair"))) as r:
+            assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
+            body = await r.text()
+    lines = body.splitlines()
+    assert len(lines) == len(await hub.app[SESSIONS].log.read(hub.session)) >= 3
+    export = tmp_path / "log.jsonl"
+    export.write_text(body, encoding="utf-8")
+    intact = _verify(export)
+    assert intact.returncode == 0 and f"Log utuh: {len(lines)} peristiwa" in intact.stdout, intact
+
+    edited = json.loads(lines[1])
+    edited["actor"] = "mod:9"  # someone rewrites who did it
+    export.write_text("\n".join([lines[0], json.dumps(edited), *lines[2:]]) + "\n", encoding="utf-8")
+    broken = _verify(export)
+    assert broken.returncode == 1 and "#2" in broken.stdout, broken
+
+    export.write_text("bukan json\n", encoding="utf-8")
+    assert _verify(export).returncode == 2
