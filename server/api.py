@@ -9,7 +9,7 @@ from aiohttp import web
 
 from rooms.actors import Kind
 from rooms.ballot import box_digest
-from rooms.errors import DomainError, Forbidden, Invalid
+from rooms.errors import DomainError, Forbidden, Invalid, NotFound
 from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
@@ -18,6 +18,8 @@ from server.credentials import BadCredential, Credential, require_unrevoked
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
+from server.sheets import FORMATS, render
+from service.exports import SHEETS
 
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
            "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
@@ -198,6 +200,18 @@ async def log_export(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def export(request: web.Request) -> web.Response:
+    """One of the session's sheets (service.exports) as CSV, XLSX or JSON: staff and the operator."""
+    sid, name, fmt = request.match_info["session"], request.match_info["sheet"], request.match_info["fmt"]
+    if name not in SHEETS or fmt not in FORMATS:
+        raise NotFound(f"Tidak ada ekspor {name}.{fmt}; ada: {', '.join(SHEETS)} sebagai {', '.join(FORMATS)}")
+    await _log_reader(request, sid)
+    sheet = SHEETS[name](await request.app[SESSIONS].get(sid))
+    return web.Response(body=render(sheet, fmt), content_type=FORMATS[fmt].split(";")[0], charset=(
+        "utf-8" if ";" in FORMATS[fmt] else None), headers={
+        "Content-Disposition": f'attachment; filename="{sid}-{name}.{fmt}"', "Cache-Control": "no-store"})
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -208,4 +222,5 @@ def endpoints() -> list[web.RouteDef]:
         web.get("/api/sessions/{session}", snapshot),
         web.get("/api/sessions/{session}/log", event_log),
         web.get("/api/sessions/{session}/log.jsonl", log_export),
+        web.get("/api/sessions/{session}/export/{sheet}.{fmt}", export),
     ]
