@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
 from harness.browser import join
-from harness.sample import ROSTER_CSV, VENUE, small_roster
+from harness.sample import ROSTER_CSV, VENUE, small_roster, usulan
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from server.keys import SESSIONS, SIGNER
@@ -354,3 +355,24 @@ async def test_an_operator_creates_a_session_from_a_page(site: Site, pages: Page
     chair = await opened(pages, chair_url)
     await online(chair)
     await expect(chair.locator(".brand-name")).to_have_text("Musrenbang Kecamatan Rogojampi")
+
+
+async def test_the_moderator_downloads_the_sessions_sheets_and_log(site: Site, pages: Pages, tmp_path: Path) -> None:
+    hall = site.villages(interactive=False)[0]
+    assert hall.village
+    await do(site, MODERATOR, "session.start")
+    await do(site, Actor(Kind.VILLAGE, hall.village.code), "proposal.submit", **usulan(title="Sumur bor"))
+    moderator = await opened(pages, site.link("moderator"))
+    await online(moderator)
+    await moderator.get_by_role("tab", name=re.compile("Kehadiran")).click()
+    row = moderator.get_by_role("row", name=re.compile("DU-RKP Desa"))
+    async with moderator.expect_download() as sheet:
+        await row.get_by_role("button", name="CSV").click()
+    saved = tmp_path / (await sheet.value).suggested_filename
+    await (await sheet.value).save_as(saved)
+    assert saved.name == f"{site.session}-du_rkp_desa.csv"
+    text = saved.read_text(encoding="utf-8-sig")
+    assert text.startswith("No,Desa,Bidang,Jenis kegiatan") and "Sumur bor" in text
+    async with moderator.expect_download() as log:
+        await moderator.get_by_role("button", name="JSONL").click()
+    assert (await log.value).suggested_filename == f"{site.session}-log.jsonl"

@@ -3,7 +3,7 @@
 import { $, h, patch } from "./dom.js";
 import { clock, config, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
-import { connectPage, notify } from "./live.js";
+import { connectPage, credential, notify } from "./live.js";
 import { ask, asking } from "./ask.js";
 import { closedView } from "./closing.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
@@ -406,3 +406,29 @@ live.watch((changed) => {
   if (any("roster")) renderNetworkFilters();
   if (any("attendance", "roster")) renderNetwork();
 });
+
+// ---- exports: the session's sheets and its log, fetched with this page's credential -------------
+
+async function download(path, button) {
+  button.disabled = true;
+  try {
+    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/${path}`,
+      { headers: { Authorization: `Bearer ${credential()}` } });
+    if (!reply.ok) throw new Error((await reply.json().catch(() => null))?.message ?? reply.statusText);
+    const url = URL.createObjectURL(await reply.blob());
+    const link = h("a", { href: url, download: `${config.session}-${path.split("/").pop()}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    notify(t("export.failed", { reason: err.message }));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+for (const button of document.querySelectorAll("[data-export]")) {
+  button.addEventListener("click", () => download(button.dataset.export, button));
+}
+
