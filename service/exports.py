@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moderation.assembly import Assembly
 
 Cell = str | int | float | None
+WIB = timezone(timedelta(hours=7), "WIB")
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,16 @@ def ballots(assembly: Assembly) -> Sheet:
                              "Poin"), rows)
 
 
+def _wib(at: float | None) -> str | None:
+    """A log time as Banyuwangi reads a clock (WIB, UTC+7)."""
+    return None if at is None else datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def attendance(assembly: Assembly) -> Sheet:
-    rows = [(v["village"], v["name"], v["kecamatan"], "hadir" if v["present"] else "tidak", v["joined_at"],
-             v["left_at"], (v["headcount"] or {}).get("total"), (v["headcount"] or {}).get("women"))
+    rows = [(v["village"], v["name"], v["kecamatan"], "hadir" if v["present"] else "tidak", _wib(v["joined_at"]),
+             _wib(v["left_at"]), (v["headcount"] or {}).get("total"), (v["headcount"] or {}).get("women"))
             for v in _models(assembly)["attendance"]["villages"]]
-    return Sheet("attendance", ("Kode desa", "Desa", "Kecamatan", "Kehadiran", "Masuk (epoch)", "Keluar (epoch)",
+    return Sheet("attendance", ("Kode desa", "Desa", "Kecamatan", "Kehadiran", "Masuk (WIB)", "Keluar (WIB)",
                                 "Jumlah hadir", "Perempuan"), rows)
 
 

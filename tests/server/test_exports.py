@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import aiohttp
@@ -76,6 +77,8 @@ async def test_the_sheets_follow_the_record_and_keep_secret_ballots_secret(hub: 
     attendance = _csv((await _get(hub, "chair", "attendance.csv"))[1])
     present = {a["Kode desa"] for a in attendance if a["Kehadiran"] == "hadir"}
     assert set(halls) <= present
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", a["Masuk (WIB)"])
+               for a in attendance if a["Kode desa"] in halls)  # a clock a reader knows, not epoch seconds
 
 
 async def test_exports_are_for_staff_and_name_what_exists(hub: Hub) -> None:
