@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client) and, with
-# --test, what the tests need too (chromium, coturn, redis-server). Only what is missing.
+# --test, what the tests need too (chromium, coturn, redis-server, zbar-tools). Only what is missing.
 set -euo pipefail
 need=()
 command -v npm >/dev/null || need+=(nodejs npm)
@@ -8,6 +8,7 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v turnserver >/dev/null || need+=(coturn)
   command -v redis-server >/dev/null || need+=(redis-server)
+  command -v zbarimg >/dev/null || need+=(zbar-tools)  # reads the join sheets' QR codes back
 fi
 if ((${#need[@]})); then
   echo "installing ${need[*]} (Debian packages)"

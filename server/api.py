@@ -15,6 +15,7 @@ from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
+from server.joinsheets import entries, join_sheet
 from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
@@ -212,6 +213,23 @@ async def export(request: web.Request) -> web.Response:
         "Content-Disposition": f'attachment; filename="{sid}-{name}.{fmt}"', "Cache-Control": "no-store"})
 
 
+async def join_sheets(request: web.Request) -> web.Response:
+    """The printable join sheet: every village's link as a QR code by kecamatan, or one village's page
+    (``?village=CODE``, to print again after a re-issue). Staff and the operator only: it holds credentials."""
+    sid = request.match_info["session"]
+    await _log_reader(request, sid)
+    assembly = await request.app[SESSIONS].get(sid)
+    code = request.query.get("village")
+    codes = [code] if code else [v["village"] for v in assembly.read_models(["roster"], "staff")["roster"]]
+    chosen = entries(assembly, request.app[SIGNER], request.app[CONFIG].base_url, codes)
+    if not chosen:
+        raise NotFound("Desa itu tidak ada dalam daftar sidang ini")
+    name = f"{sid}-tautan-{code}.pdf" if code else f"{sid}-tautan.pdf"
+    title = assembly.read_models(["session"], "public")["session"]["title"]
+    return web.Response(body=join_sheet(title, chosen), content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -223,4 +241,5 @@ def endpoints() -> list[web.RouteDef]:
         web.get("/api/sessions/{session}/log", event_log),
         web.get("/api/sessions/{session}/log.jsonl", log_export),
         web.get("/api/sessions/{session}/export/{sheet}.{fmt}", export),
+        web.get("/api/sessions/{session}/joinsheet.pdf", join_sheets),
     ]

@@ -41,6 +41,10 @@ async def test_a_moderator_replaces_a_leaked_village_link(site: Site, pages: Pag
     await expect(old.locator("#banner")).to_contain_text("sudah dicabut")
     new = await pages.open(link)
     await online(new)
+    # that hall's join sheet prints again, with the new link
+    async with moderator.expect_download() as sheet:
+        await moderator.get_by_role("button", name="Cetak lembar tautan desa ini").click()
+    assert (await sheet.value).suggested_filename == f"{site.session}-tautan-{hall.village.code}.pdf"
 
 
 async def test_an_expired_link_says_so(site: Site, pages: Pages) -> None:

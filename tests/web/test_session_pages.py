@@ -376,3 +376,8 @@ async def test_the_moderator_downloads_the_sessions_sheets_and_log(site: Site, p
     async with moderator.expect_download() as log:
         await moderator.get_by_role("button", name="JSONL").click()
     assert (await log.value).suggested_filename == f"{site.session}-log.jsonl"
+    async with moderator.expect_download() as sheet_pdf:
+        await moderator.get_by_role("row", name=re.compile("kode QR")).get_by_role("button", name="PDF").click()
+    saved = tmp_path / "tautan.pdf"
+    await (await sheet_pdf.value).save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")

@@ -256,7 +256,9 @@ async function reissue(village, button) {
   $("reissued-link").value = new URL(ack.link, location.origin).href;
   $("reissued").hidden = false;
   $("reissued-link").select();
+  $("reissued-sheet").dataset.export = `joinsheet.pdf?village=${encodeURIComponent(idOf(village, "village"))}`;
 }
+$("reissued-sheet").addEventListener("click", (e) => download(e.currentTarget.dataset.export, e.currentTarget));
 $("roster-filter").addEventListener("input", renderRoster);
 
 // ---- agenda ------------------------------------------------------------------------------------
@@ -416,7 +418,9 @@ async function download(path, button) {
       { headers: { Authorization: `Bearer ${credential()}` } });
     if (!reply.ok) throw new Error((await reply.json().catch(() => null))?.message ?? reply.statusText);
     const url = URL.createObjectURL(await reply.blob());
-    const link = h("a", { href: url, download: `${config.session}-${path.split("/").pop()}` });
+    // the hub names the file (Content-Disposition); a blob link would otherwise save as a random name
+    const named = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") ?? "")?.[1];
+    const link = h("a", { href: url, download: named ?? `${config.session}-export` });
     document.body.append(link);
     link.click();
     link.remove();
