@@ -8,6 +8,7 @@ its socket connects.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
+from rooms.log.chain import verify
 from rooms.roster import MAX_INTERACTIVE
 from service.sessions import Sessions
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
@@ -135,6 +137,25 @@ async def receipt(hub: Wiring, request: web.Request) -> web.Response:
     return _render(request, "receipt.html", {"session": model, "outcome": outcome})
 
 
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+async def verify_page(hub: Wiring, request: web.Request) -> web.Response:
+    """What a printed hash (the minutes' QR code) says: the chain is recomputed from the log now, and
+    the hash is its head (nothing came after), a record within it (the log went on since), or unknown."""
+    sid, digest = request.match_info["session"], request.match_info["hash"]
+    model = await _session_model(hub, sid)
+    if model is None or not _HASH.fullmatch(digest):
+        return _render(request, "not_found.html", {"session_id": sid}, status=404)
+    records = await hub.sessions().log.read(sid)
+    check = verify(records)
+    seq = next((r.seq for r in records if r.hash == digest), None)
+    outcome = ("broken" if not check.ok else "head" if digest == check.head
+               else "within" if seq is not None else "unknown")
+    return _render(request, "verify.html", {"session": model, "outcome": outcome, "count": check.count,
+                                            "seq": seq, "digest": digest})
+
+
 async def operator(request: web.Request) -> web.Response:
     """The hub operator's page: new sessions from a roster (its credential rides in the fragment)."""
     return _render(request, "operator.html", {}, {"session": "", "role": "operator"})
@@ -157,6 +178,7 @@ def endpoints(hub: Wiring) -> list[web.RouteDef | web.StaticDef]:
         web.get("/s/{session}/{role:" + "|".join(ROLES) + "}", partial(role, hub)),
         web.get("/s/{session}/receipt", partial(receipt, hub)),
         web.post("/s/{session}/receipt", partial(receipt, hub)),
+        web.get("/verify/{session}/{hash}", partial(verify_page, hub)),
         web.get("/vendor/socket.io/{name}", vendor),
         web.static("/static", STATIC),
     ]
