@@ -2,6 +2,8 @@
 
 Per-frame work happens here once per frame — keyframe test, packetization, wall-clock reading,
 header-extension bytes — so that an outlet only stamps a 12-byte RTP header per packet.
+A :class:`Consumer` (a recorder) takes the same encoded frames in the hub itself, before any
+packetization and without a peer.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiortc import clock
 
@@ -61,6 +63,15 @@ class Frame:
         return block
 
 
+class Consumer(Protocol):
+    """A local party that takes a feed's encoded frames on the event loop; it must return at once."""
+
+    def take(self, feed: Feed, codec: str, data: bytes, timestamp: int, keyframe: bool) -> None: ...
+
+    def lose(self, feed: Feed) -> None:
+        """``feed`` ended (its publisher left or stopped publishing)."""
+
+
 class Feed:
     """A published track. Muted audio feeds forward nothing; keyframe requests are rate-limited."""
 
@@ -72,6 +83,7 @@ class Feed:
     ) -> None:
         self.source = source
         self.outlets: set[Outlet] = set()
+        self.consumers: set[Consumer] = set()
         self.muted = False
         self.media_ssrc: int | None = None
         self.audio_level: int | None = None
@@ -90,9 +102,13 @@ class Feed:
         return self.source.kind
 
     def on_frame(self, codec: str, data: bytes, timestamp: int) -> None:
-        if self.muted or not self.outlets:
+        if self.muted or not (self.outlets or self.consumers):
             return
         keyframe = passthrough.is_keyframe(codec, data)
+        for consumer in tuple(self.consumers):
+            consumer.take(self, codec, data, timestamp, keyframe)
+        if not self.outlets:
+            return
         payloads = passthrough.packetize(codec, data, self._picture_id)
         self._picture_id = (self._picture_id + 1) & 0x7FFF
         frame = Frame(payloads, timestamp, keyframe, self._loop.time(), self.audio_level)
@@ -124,3 +140,6 @@ class Feed:
             self._pending = None
         for outlet in tuple(self.outlets):
             outlet.lose(self)
+        for consumer in tuple(self.consumers):
+            consumer.lose(self)
+        self.consumers.clear()

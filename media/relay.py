@@ -29,6 +29,10 @@ answer is narrowed to them, since forwarded bytes are only valid in the publishe
 and asks the publisher for one; subscribers' PLI/FIR reach the publisher as PLI, at most one per
 ``keyframe_interval`` per published track.
 
+**Local consumers.** :meth:`Relay.consume` hands a source's encoded frames to a consumer in this
+process (a recorder, ``recordings/``): no peer, no RTP; it stays attached when the source is
+published again, and it must never make the relay wait (:class:`~media.feed.Consumer`).
+
 **Presence.** ``on_presence(participant, live)`` reports a publisher's media starting and stopping:
 its peer closing, or no RTP from it for ``stall_after`` seconds (a lost connection goes quiet long
 before ICE gives up).
@@ -60,7 +64,7 @@ from aiortc.rtp import RtpPacket
 from media import passthrough
 from media.bandwidth import RembSchedule
 from media.errors import BadOffer, CodecUnsupported, MediaError, PublishForbidden, UnknownOperation
-from media.feed import Feed
+from media.feed import Consumer, Feed
 from media.ice import IceConfig, relay_configuration
 from media.outlet import Outlet
 from media.presence import Presence, PresenceCallback
@@ -133,6 +137,7 @@ class Relay:
         self._peers: dict[str, Peer] = {}
         self._feeds: dict[Source, Feed] = {}
         self._routes: dict[str, dict[str, Source | None]] = {}
+        self._consumers: dict[Source, set[Consumer]] = {}
         self._muted: frozenset[str] = frozenset()
         self._tasks = Tasks("relay")  # failures are logged, not lost with the task
 
@@ -213,6 +218,7 @@ class Relay:
         for participant in list(self._peers):
             await self._drop_peer(participant)
         self._routes.clear()
+        self._consumers.clear()
         await self._presence.close()
         await self._tasks.close()
 
@@ -234,6 +240,25 @@ class Relay:
         self._muted = frozenset(participants)
         for feed in self._feeds.values():
             self._mute(feed)
+
+    def consume(self, source: Source, consumer: Consumer) -> None:
+        """Hand ``source``'s encoded frames to ``consumer`` from now on, and each time it is published
+        again; video asks the publisher for a keyframe to start on."""
+        self._consumers.setdefault(source, set()).add(consumer)
+        feed = self._feeds.get(source)
+        if feed is not None:
+            feed.consumers.add(consumer)
+            feed.request_keyframe()
+
+    def release(self, source: Source, consumer: Consumer) -> None:
+        """Stop handing ``source``'s frames to ``consumer``. Harmless if it was not attached."""
+        consumers = self._consumers.get(source, set())
+        consumers.discard(consumer)
+        if not consumers:
+            self._consumers.pop(source, None)
+        feed = self._feeds.get(source)
+        if feed is not None:
+            feed.consumers.discard(consumer)
 
     # observation
 
@@ -329,6 +354,7 @@ class Relay:
 
     def _add_feed(self, peer: Peer, source: Source, receiver: RTCRtpReceiver) -> None:
         feed = Feed(source, partial(self._ask_keyframe, receiver), self.config.keyframe_interval)
+        feed.consumers.update(self._consumers.get(source, ()))
         self._mute(feed)
         if source.kind == "audio" and peer.speaker is None:
             peer.speaker = SpeakerDetector(interval=self.config.speaking_interval)

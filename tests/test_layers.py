@@ -21,6 +21,7 @@ FORBIDDEN = {
     "service": {"server", "web", "media", "recordings", "socketio", "aiohttp", "sqlite3", "redis"},
     "web": {"server"},
     "media": {"rooms", "moderation", "service", "server", "web", "socketio"},
+    "recordings": {"rooms", "moderation", "service", "server", "web", "socketio"},
 }
 
 
