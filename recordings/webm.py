@@ -23,6 +23,7 @@ class WebmClip:
         self.path = path
         self._time_base = Fraction(1, clock_rate)
         self._container = av.open(str(path), "w", format="webm")
+        # rate: a hint for the muxer only; every packet carries its time from the RTP clock
         self._stream = self._container.add_stream(encoder, rate=30 if codec == "VP8" else clock_rate)
         if isinstance(self._stream, av.VideoStream):
             self._stream.width, self._stream.height = vp8_size(first)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
-import pytest
 
 from harness.peers import Client, ClipTrack, OpusTrack, connect, wait_for
+from media.feed import Feed
 from media.relay import Relay
 from media.routes import Source
 from recordings.track import TrackRecorder
@@ -122,9 +122,33 @@ async def test_a_stalled_writer_drops_frames_without_holding_up_the_relay(
     assert decoded_pictures(video.clips[0]) == len(writes)
 
 
-@pytest.mark.parametrize("codec", ["H264"])
-async def test_a_codec_webm_cannot_hold_stops_the_recorder_not_the_relay(codec: str, tmp_path: Path) -> None:
+async def test_a_codec_webm_cannot_hold_stops_the_recorder_not_the_relay(tmp_path: Path) -> None:
+    feed = Feed(VIDEO, lambda ssrc: None, 0.5)
     video = TrackRecorder(VIDEO, tmp_path)
-    video.take(None, codec, b"\x00\x00\x01\x65", 0, True)  # type: ignore[arg-type]
+    feed.consumers.add(video)
+    feed.on_frame("H264", b"\x00\x00\x01\x65\x88", 0)  # returns: the relay goes on
     await video.close()
     assert video.failed and video.clips == [] and video.frames_written == 0
+
+
+async def test_a_publisher_that_comes_back_goes_on_in_the_same_clip(
+    relay: Relay, clients: Callable[..., Client], vp8_clip, tmp_path: Path
+) -> None:
+    video = TrackRecorder(VIDEO, tmp_path)
+    relay.consume(VIDEO, video)
+    await connect(relay, "village", clients(publish={"high": ClipTrack(vp8_clip)}))
+    await wait_for(lambda: video.frames_written >= 15, timeout=10)
+    await relay.close_peer("village")
+    before = video.frames_written
+
+    await connect(relay, "village", clients(publish={"high": ClipTrack(vp8_clip)}))  # a new RTP clock
+    await wait_for(lambda: video.frames_written >= before + 15, timeout=10)
+    relay.release(VIDEO, video)
+    await video.close()
+
+    _, packets = read(video.clips[0])
+    times = [p.pts for p in packets]
+    assert len(video.clips) == 1 and times == sorted(set(times))  # one clip, its time only rising
+    comeback = max(range(1, len(times)), key=lambda i: times[i] - times[i - 1])  # after the gap
+    assert comeback >= 15 and packets[comeback].is_keyframe  # the new feed begins at a keyframe
+    assert decoded_pictures(video.clips[0]) == len(packets)
