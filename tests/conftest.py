@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# hypothesis is imported first: on CPython 3.11.7 its plugin's late import at the end of a run that never
+# used it can fail ("AST constructor recursion depth mismatch") after the media tests
+import hypothesis  # noqa: F401
 import pytest
 
 from harness.net import REDIS_URL, free_port
