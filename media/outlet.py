@@ -47,6 +47,7 @@ class Outlet:
         self._last_arrival: float | None = None
         self._ts_offset = 0
         self._rebase = True
+        self.keyframes_asked = 0  # how often this subscriber's slot asked for one
 
     # routing
 
@@ -61,11 +62,11 @@ class Outlet:
             self._switch(None)
         elif self.feed is None or self.kind == "audio":
             self._switch(feed)
-            feed.request_keyframe()
+            self._ask(feed)
         else:
             self._next_feed = feed
             feed.outlets.add(self)
-            feed.request_keyframe()
+            self._ask(feed)
 
     def lose(self, feed: Feed) -> None:
         """``feed`` ended (its publisher left)."""
@@ -116,13 +117,13 @@ class Outlet:
         if self._backlog and wire.writable():
             self._drain(wire)
         elif self._awaiting_keyframe and self.feed is not None:
-            self.feed.request_keyframe()
+            self._ask(self.feed)
 
     def picture_lost(self) -> None:
         """The subscriber asked for a keyframe (PLI/FIR)."""
         feed = self._next_feed or self.feed
         if feed is not None:
-            feed.request_keyframe()
+            self._ask(feed)
 
     def retransmit(self, sequence_numbers: Iterable[int]) -> None:
         """Answer a NACK from history (same SSRC and sequence number; SRTP allows the repeat)."""
@@ -142,7 +143,12 @@ class Outlet:
     def _ask_again(self, feed: Feed) -> None:
         """Deltas while waiting for a keyframe: ask once more (the feed rate-limits; the dead never ask)."""
         if self.wire is not None:
-            feed.request_keyframe()
+            self._ask(feed)
+
+    def _ask(self, feed: Feed) -> None:
+        """Ask the publisher for a keyframe for this subscriber (the feed rate-limits all askers)."""
+        self.keyframes_asked += 1
+        feed.request_keyframe()
 
     def _enqueue(self, frame: Frame) -> None:
         backlog = self._backlog
@@ -158,7 +164,7 @@ class Outlet:
                 # Only a connected subscriber asks: a dead one must not make the publisher
                 # send keyframes every interval to everybody.
                 if self.wire is not None and self.feed is not None:
-                    self.feed.request_keyframe()
+                    self._ask(self.feed)
                 return
         backlog.append(frame)
 

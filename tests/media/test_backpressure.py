@@ -29,20 +29,18 @@ async def test_a_stalled_subscriber_drops_its_oldest_frames_while_others_keep_fu
     sdp, _, slots = await offer(stalled)
     await relay.answer("stalled", sdp, slots=slots)
     await wait_for(lambda: healthy.count("program") >= 5)
-    # The stalled viewer asked once, at its attach; the feed's rate limit may still hold that request.
-    feed = relay.peer("venue").feeds[Source("venue", "video")]
-    await wait_for(lambda: feed._pending is None)
-
+    # The stalled viewer asked once, at its attach. Counted at the outlet: the healthy viewer may ask
+    # too (a busy machine loses packets), and a request reaches the publisher some time after it is sent.
+    outlet = relay.peer("stalled").outlets["program"]
     sent, received = track.sent, healthy.count("program")
-    requests = track.keyframe_requests
+    asked = outlet.keyframes_asked
     await wait_for(lambda: track.sent >= sent + 60)  # two seconds of video
     await asyncio.sleep(0.1)
 
-    outlet = relay.peer("stalled").outlets["program"]
     assert outlet.frames_dropped > 0 and outlet.frames_sent == 0
     assert len(outlet._backlog) <= relay.config.backlog_frames["video"]
     assert healthy.count("program") - received >= 0.95 * (track.sent - sent)
-    assert track.keyframe_requests == requests  # a dead subscriber does not ask for keyframes
+    assert asked == 1 and outlet.keyframes_asked == asked  # a dead subscriber does not ask for keyframes
 
 
 async def test_closed_and_failed_peers_are_cleaned_up(relay: Relay, vp8_clip, opus_packets) -> None:

@@ -74,9 +74,11 @@ async def test_the_program_falls_back_to_the_venue_while_the_floor_holder_is_gon
     await expect(caption(watcher)).to_contain_text("Bubuk")
     fallback = time.monotonic() - started
     await expect(caption(watcher)).to_contain_text(f"{name} terputus")
-    await expect(floor).to_have_attribute("data-state", "paused")
-    await expect(floor.locator('[data-floor="countdown"]')).to_contain_text("dijeda")
     await expect(floor.locator('[data-floor="name"]')).to_have_text(name)  # still its turn
+    # the reloaded hall comes straight back, so on a busy machine the pause may be over before the
+    # countdown is read: the record says it stood still (the dead link below shows it on the page)
+    records = [(r.type, r.actor) for r in await site.app[SESSIONS].log.read(site.session)]  # type: ignore[index]
+    assert ("floor.paused", "hub") in records
     await screenshot(watcher, "floor-holder-gone")
 
     # it passed its pre-join check minutes ago: straight back in, with the same camera; the program follows
