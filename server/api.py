@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from aiohttp import web
 
+from moderation.assembly import Assembly
 from rooms.actors import Kind
 from rooms.ballot import box_digest
 from rooms.errors import DomainError, Forbidden, Invalid, NotFound
@@ -141,8 +143,9 @@ async def snapshot(request: web.Request) -> web.Response:
     return web.json_response(assembly.snapshot(await _audience(request, sid)))
 
 
-async def _log_reader(request: web.Request, sid: str) -> None:
-    """Only staff of the session and the operator read its log (it names who did what)."""
+async def _staff_only(request: web.Request, sid: str) -> Assembly:
+    """Only staff of the session and the operator read its log and what is built from it (it names who
+    did what; a join sheet holds credentials). Returns the session's state."""
     cred = _credential(request)
     staff = cred is not None and (cred.actor.kind is Kind.ADMIN or (
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
@@ -153,12 +156,13 @@ async def _log_reader(request: web.Request, sid: str) -> None:
         await require_operator(request.app[SESSIONS].log, cred)
     else:
         require_unrevoked(assembly, cred)
+    return assembly
 
 
 async def event_log(request: web.Request) -> web.Response:
     """The whole log with its hash-chain verification — for staff and the operator (it names voters)."""
     sid = request.match_info["session"]
-    await _log_reader(request, sid)
+    await _staff_only(request, sid)
     records = await request.app[SESSIONS].log.read(sid)
     check = verify(records)
     boxes, bad_boxes = await _closed_boxes(request, sid, records)
@@ -187,7 +191,7 @@ async def _closed_boxes(request: web.Request, sid: str, records: list[RecordedEv
 async def log_export(request: web.Request) -> web.StreamResponse:
     """The log as JSON lines, hash chain included, to keep and to check with ``python -m server verify``."""
     sid = request.match_info["session"]
-    await _log_reader(request, sid)
+    await _staff_only(request, sid)
     response = web.StreamResponse(headers={
         "Content-Type": "application/x-ndjson; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{sid}-log.jsonl"',
@@ -206,9 +210,9 @@ async def export(request: web.Request) -> web.Response:
     sid, name, fmt = request.match_info["session"], request.match_info["sheet"], request.match_info["fmt"]
     if name not in SHEETS or fmt not in FORMATS:
         raise NotFound(f"Tidak ada ekspor {name}.{fmt}; ada: {', '.join(SHEETS)} sebagai {', '.join(FORMATS)}")
-    await _log_reader(request, sid)
-    sheet = SHEETS[name](await request.app[SESSIONS].get(sid))
-    return web.Response(body=render(sheet, fmt), content_type=FORMATS[fmt].split(";")[0], charset=(
+    sheet = SHEETS[name](await _staff_only(request, sid))
+    body = await asyncio.to_thread(render, sheet, fmt)  # an XLSX of a big session takes a while: not on the loop
+    return web.Response(body=body, content_type=FORMATS[fmt].split(";")[0], charset=(
         "utf-8" if ";" in FORMATS[fmt] else None), headers={
         "Content-Disposition": f'attachment; filename="{sid}-{name}.{fmt}"', "Cache-Control": "no-store"})
 
@@ -217,16 +221,15 @@ async def join_sheets(request: web.Request) -> web.Response:
     """The printable join sheet: every village's link as a QR code by kecamatan, or one village's page
     (``?village=CODE``, to print again after a re-issue). Staff and the operator only: it holds credentials."""
     sid = request.match_info["session"]
-    await _log_reader(request, sid)
-    assembly = await request.app[SESSIONS].get(sid)
+    assembly = await _staff_only(request, sid)
     code = request.query.get("village")
-    codes = [code] if code else [v["village"] for v in assembly.read_models(["roster"], "staff")["roster"]]
-    chosen = entries(assembly, request.app[SIGNER], request.app[CONFIG].base_url, codes)
+    chosen = entries(assembly, request.app[SIGNER], request.app[CONFIG].base_url, code)
     if not chosen:
         raise NotFound("Desa itu tidak ada dalam daftar sidang ini")
     name = f"{sid}-tautan-{code}.pdf" if code else f"{sid}-tautan.pdf"
     title = assembly.read_models(["session"], "public")["session"]["title"]
-    return web.Response(body=join_sheet(title, chosen), content_type="application/pdf", headers={
+    pdf = await asyncio.to_thread(join_sheet, title, chosen)  # ~6 s for 217 villages: never on the event loop
+    return web.Response(body=pdf, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 

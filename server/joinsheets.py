@@ -6,7 +6,6 @@ link was re-issued gets the new one, and the old one stays refused."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -32,11 +31,12 @@ class Entry:
     url: str
 
 
-def entries(assembly: Assembly, signer: Signer, base_url: str, codes: Iterable[str]) -> list[Entry]:
-    """Fresh links of these villages at their current generation, ordered by kecamatan then name."""
+def entries(assembly: Assembly, signer: Signer, base_url: str, only: str | None = None) -> list[Entry]:
+    """Fresh links at their current generation for every village, or ``only`` that one (none if it is
+    not in the roster), ordered by kecamatan then name."""
     roster = {r["village"]: r for r in assembly.read_models(["roster"], "staff")["roster"]}
     out = []
-    for code in codes:
+    for code in [only] if only is not None else list(roster):
         village = assembly.village(code)
         if village is None:
             continue
