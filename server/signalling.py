@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 
 _PLAN_MODELS = {"floor", "roster"}  # read models whose change can change who receives what
 _SUBSCRIBER = {Role.CHAIR: "staff", Role.MODERATOR: "staff", Role.INTERACTIVE: "interactive"}
+
+
+def _subscriber(role: Role | None) -> str:
+    """What a session role receives, in the relay's words (everyone else watches)."""
+    return _SUBSCRIBER.get(role, "viewonly") if role is not None else "viewonly"
 _PUBLISHERS = {Role.CHAIR, Role.INTERACTIVE}
 _MAX_SDP = 128 * 1024  # a console offers ~30 m-lines
 
@@ -140,7 +145,7 @@ class Signalling:
             return refused(err)
         self._owners[pid] = sid
         self._shown.pop(pid, None)  # a new peer: tell its page what every slot shows
-        self._roles.setdefault(conn.session, {})[pid] = _SUBSCRIBER.get(role, "viewonly")
+        self._roles.setdefault(conn.session, {})[pid] = _subscriber(role)
         (self._publishers.add if publish else self._publishers.discard)(pid)
         # a demotion may have landed while the peer was set up: the roster as it is now decides
         assembly = self.sessions.cached(conn.session) or assembly
@@ -186,11 +191,12 @@ class Signalling:
         roles = self._roles.get(assembly.session_id, {})
         for pid in roles:
             owner = self._owners[pid]
-            conn = self.channel.conns.get(owner)
-            if conn is None:  # disconnecting: its peer is about to close
+            try:
+                conn = self._conn(owner)
+            except DomainError:  # disconnecting or revoked: its peer is about to close
                 continue
             role = assembly.role_of(conn.actor)
-            roles[pid] = _SUBSCRIBER.get(role, "viewonly") if role is not None else "viewonly"
+            roles[pid] = _subscriber(role)
             allowed = role in _PUBLISHERS
             if allowed == (pid in self._publishers):
                 continue
