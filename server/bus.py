@@ -45,7 +45,7 @@ class RevocationBus:
                 if message["type"] == "message":
                     await self._catch_up(message["data"].decode())
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8.2 on
 
     async def _catch_up(self, session_id: str) -> None:
         try:

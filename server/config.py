@@ -18,6 +18,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = Path("var")
+    recordings_dir: Path | None = None  # unset: <data>/recordings (see ``recordings_root``)
     redis_url: str | None = None  # set: Redis log + Socket.IO Redis manager (several nodes); unset: SQLite
     redis_prefix: str = "mh"  # key prefix in Redis, so several hubs or test runs can share one server
     secret: str = ""  # HMAC key for credentials; every node of one hub must share it
@@ -38,6 +39,11 @@ class Config:
     turn_secret: str = ""  # coturn's static-auth-secret: browsers get time-limited credentials
     demo: bool = True  # create the demo session on first start
     credential_days: float = 7.0  # links expire this long after they are issued: the session day and a margin
+
+    @property
+    def recordings_root(self) -> Path:
+        """Where the program feed, the track clips and the manifests go, one folder per session."""
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def base_url(self) -> str:
@@ -65,6 +71,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--host", default=env.get("MH_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(env.get("MH_PORT", "8080")))
     p.add_argument("--data", default=env.get("MH_DATA", "var"), help="data folder (SQLite log, secret, links)")
+    p.add_argument("--recordings", default=env.get("MH_RECORDINGS") or None,
+                   help="recordings folder (program HLS, track clips, manifests); default <data>/recordings")
     p.add_argument("--redis-url", default=env.get("REDIS_URL") or None)
     p.add_argument("--redis-prefix", default=env.get("MH_REDIS_PREFIX", "mh"))
     p.add_argument("--secret", default=env.get("MH_SECRET", ""))
@@ -98,6 +106,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         host=a.host,
         port=a.port,
         data_dir=data_dir,
+        recordings_dir=Path(a.recordings) if a.recordings else None,
         redis_url=a.redis_url,
         redis_prefix=a.redis_prefix,
         secret=load_secret(data_dir, a.secret),
