@@ -13,6 +13,7 @@ from aiohttp import web
 from media.ice import IceConfig
 from media.relay import Relay, RelayConfig
 from rooms.log.port import EventLog
+from server import livestream
 from server.api import _MAX_BODY, domain_errors, endpoints
 from server.browsers import Browsers
 from server.bus import RevocationBus
@@ -122,6 +123,7 @@ def create_app(config: Config) -> web.Application:
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(endpoints())
+    app.add_routes(livestream.endpoints())
     app.add_routes(pages.endpoints(pages.Wiring(sessions=lambda: app[SESSIONS], admit=browsers.admit)))
 
     async def disconnect_all(app: web.Application) -> None:
