@@ -28,10 +28,12 @@ from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
 _HERE = Path(__file__).resolve().parent
 STATIC = _HERE / "static"
-# The Socket.IO browser client the pages load: symlinks into npm's node_modules (package.json), which a
-# wheel's build turns into copies of the files, so an installed hub serves them without the checkout.
-VENDOR = _HERE / "vendor" / "socket.io"
-CLIENT = "socket.io.esm.min.js"  # what web/static/js/live.js imports
+# The browser libraries the pages load, from npm (package.json): web/vendor/{package}/ holds symlinks into
+# node_modules, which a wheel's build turns into copies of the files, so an installed hub serves them
+# without the checkout. Package → the file a page imports.
+VENDOR = _HERE / "vendor"
+CLIENTS = {"socket.io": "socket.io.esm.min.js",  # web/static/js/live.js
+           "hls.js": "hls.light.min.mjs"}  # web/static/js/player.js (and its worker, hls.worker.js)
 
 _log = logging.getLogger(__name__)
 ROLES = ("chair", "moderator", "village")  # /s/{session}/{role}; the public page is /s/{session}
@@ -162,15 +164,17 @@ async def operator(request: web.Request) -> web.Response:
 
 
 async def vendor(request: web.Request) -> web.StreamResponse:
-    path = VENDOR / request.match_info["name"]  # a decoded %2F may bring "../": only VENDOR's own files
-    if path.parent != VENDOR or not path.is_file():
-        raise web.HTTPNotFound(text="socket.io-client belum dipasang: jalankan `npm ci`")
+    package = VENDOR / request.match_info["package"]
+    path = package / request.match_info["name"]  # a decoded %2F may bring "../": only the package's own files
+    if path.parent != package or not path.is_file():
+        raise web.HTTPNotFound(text=f"{package.name} belum dipasang: jalankan `npm ci`")
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def endpoints(hub: Wiring) -> list[web.RouteDef | web.StaticDef]:
-    if not (VENDOR / CLIENT).is_file():  # a wheel built before `npm ci` leaves it out without a word
-        _log.warning("socket.io-client tidak ada di %s: jalankan `npm ci`, lalu pasang ulang hub", VENDOR)
+    for package, client in CLIENTS.items():  # a wheel built before `npm ci` leaves them out without a word
+        if not (VENDOR / package / client).is_file():
+            _log.warning("%s tidak ada di %s: jalankan `npm ci`, lalu pasang ulang hub", package, VENDOR / package)
     return [
         web.get("/", partial(landing, hub)),
         web.get("/operator", operator),
@@ -179,6 +183,6 @@ def endpoints(hub: Wiring) -> list[web.RouteDef | web.StaticDef]:
         web.get("/s/{session}/receipt", partial(receipt, hub)),
         web.post("/s/{session}/receipt", partial(receipt, hub)),
         web.get("/verify/{session}/{hash}", partial(verify_page, hub)),
-        web.get("/vendor/socket.io/{name}", vendor),
+        web.get("/vendor/{package:" + "|".join(re.escape(p) for p in CLIENTS) + "}/{name}", vendor),
         web.static("/static", STATIC),
     ]

@@ -1,0 +1,1 @@
+../../../node_modules/hls.js/dist/hls.light.min.mjs
