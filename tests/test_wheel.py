@@ -113,9 +113,13 @@ async def test_an_installed_wheel_serves_the_demo_session_and_its_pages(tmp_path
                 async with http.get(urljoin(page, href)) as r:
                     assert r.status == 200 and r.content_type == "text/css", href
             scripts = await _modules(http, page, html)
-        client = {urlsplit(u).path: body for u, body in scripts.items() if "/socket.io" in urlsplit(u).path}
-        [(path, body)] = client.items()
-        assert body == (ROOT / "node_modules" / "socket.io-client" / "dist" / Path(path).name).read_bytes()
+            public = page.removesuffix("/chair")  # the citizens' page loads the player (hls.js) too
+            async with http.get(public) as r:
+                scripts |= await _modules(http, public, await r.text())
+        for package, folder in (("/socket.io", "socket.io-client"), ("/hls.js", "hls.js")):
+            client = {urlsplit(u).path: body for u, body in scripts.items() if package in urlsplit(u).path}
+            [(path, body)] = client.items()
+            assert body == (ROOT / "node_modules" / folder / "dist" / Path(path).name).read_bytes()
     finally:
         proc.terminate()
         proc.wait(10)
