@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
-	npm ci --no-audit --no-fund --loglevel=error  # the pages' Socket.IO client (web/vendor/ links into node_modules)
+	npm ci --no-audit --no-fund --loglevel=error  # the pages' Socket.IO client and hls.js (web/vendor/ links into node_modules)
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client) and, with
+# Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client and hls.js) and, with
 # --test, what the tests need too (chromium, coturn, redis-server, zbar-tools). Only what is missing.
 set -euo pipefail
 need=()
