@@ -3,6 +3,7 @@ recording with chapters, clips and proposals after it."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -128,3 +129,25 @@ async def test_a_link_with_a_time_opens_the_recording_there_on_a_phone(site: Sit
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing sideways
     await expect(page.locator("#chapters")).to_be_visible()
     await screenshot(page, "public-recording-phone")
+
+
+async def test_when_the_program_goes_away_the_page_says_so_and_plays_it_again_when_it_is_back(
+        site: Site, pages: Pages) -> None:
+    root = _root(site)
+    program = LiveProgram(root, site.session)
+    program.start()
+    page = await pages.open(f"{site.url}/s/{site.session}")
+    try:
+        await _playing(page)
+    finally:
+        program.stop()
+    shutil.rmtree(session_dir(root, site.session))  # the composer gone, its files too
+    await expect(page.locator("#livestream-note")).to_have_text("Siaran terputus, menyambung lagi…", timeout=60_000)
+    assert await page.evaluate("document.body.dataset.player") == "waiting"
+    program = LiveProgram(root, site.session)
+    program.start()
+    try:
+        await expect(page.locator("body")).to_have_attribute("data-player", "live", timeout=30_000)
+        await _playing(page)
+    finally:
+        program.stop()

@@ -38,8 +38,13 @@ function attach(url, start, broken) {
   unmute.hidden = false;
   if (Hls.isSupported()) {
     hls = new Hls({ workerPath: "/vendor/hls.js/hls.worker.js", startPosition: start ?? -1 });
+    let recovered = false;
     hls.on(Hls.Events.ERROR, (_, data) => {
-      if (data.fatal) broken();
+      if (!data.fatal) return; // hls.js retries those itself
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true; // a decode hiccup: hls.js's own recovery, once, before starting over
+        hls.recoverMediaError();
+      } else broken();
     });
     hls.loadSource(url);
     hls.attachMedia(video);
@@ -87,16 +92,15 @@ async function watch() {
 
 function live() {
   state("live");
-  let done = false;
   const again = () => {
-    if (done) return;
-    done = true;
+    video.removeEventListener("ended", again);
+    if (document.body.dataset.player !== "live") return; // both the error and the end came
     detach();
     state("waiting", t("player.reconnecting"));
     setTimeout(watch, POLL_MS);
   };
   attach(`${base}/live/master.m3u8`, null, again);
-  video.addEventListener("ended", again, { once: true }); // the session closed: its recording comes next
+  video.addEventListener("ended", again); // the session closed: its recording comes next
 }
 
 // ---- the recording ----------------------------------------------------------------------------
