@@ -1,6 +1,7 @@
 """Recording forwarded media without transcoding: :class:`TrackRecorder` writes one published track
-(VP8 or Opus) to WebM clips as the relay forwards it (``Relay.consume``). The program feed for HLS
-and RTMP, H.264 to MKV/MP4, the manifest and playback are later steps of issue 11."""
+(VP8 or Opus) to WebM clips as the relay forwards it (``Relay.consume``); ``chapters`` and ``timeline``
+place the session's log on the program's recording for the playback page. The program feed for HLS
+and RTMP, H.264 to MKV/MP4 and the manifest are later steps of issue 11."""
 
 from recordings.track import TrackRecorder
 
