@@ -144,6 +144,9 @@ async def recording(request: web.Request) -> web.Response:
     if found is None:
         return _missing("Sesi tidak ditemukan")
     sid, assembly = found
+    if assembly.status != "closed":  # waiting pages ask every 15 s: no log read until there is a recording to show
+        return web.json_response({"session": sid, "status": assembly.status, "vod": None,
+                                  "live": f"/s/{sid}/live/master.m3u8"}, headers={"Cache-Control": RECORDING_LIVE})
     root = request.app[CONFIG].recordings_root
     folder = program_dir(root, sid)
     program = _program(folder)
@@ -176,11 +179,10 @@ async def recording(request: web.Request) -> web.Response:
         if p["village"] in villages and p["status"] != "rejected":
             villages[p["village"]]["proposals"].append({"proposal": p["proposal"], "title": p["title"],
                                                         "status": p["status"]})
-    closed = assembly.status == "closed"
     body = {"session": sid, "status": assembly.status, "vod": f"/s/{sid}/live/{VOD}" if has_vod else None,
             "live": f"/s/{sid}/live/master.m3u8", "started_at": program.get("started_at"), "ended_at": ended_at,
             "length": round(timeline.length, 3), "chapters": listed, "villages": list(villages.values())}
-    return web.json_response(body, headers={"Cache-Control": RECORDING_CLOSED if closed else RECORDING_LIVE})
+    return web.json_response(body, headers={"Cache-Control": RECORDING_CLOSED})
 
 
 def endpoints() -> list[web.RouteDef]:

@@ -119,6 +119,10 @@ async def test_a_listed_clip_downloads_as_an_attachment_and_nothing_else_does(hu
 async def test_the_recording_has_chapters_on_its_timeline_and_each_villages_turns_clips_and_proposals(
         hub: Hub) -> None:
     root, t0 = _root(hub), float(int(time.time()) - 60)  # whole seconds: PDT keeps milliseconds
+    status, headers, body = await _get(hub, f"/api/sessions/{hub.session}/recording")  # before: nothing to play
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=5"
+    assert json.loads(body) == {"session": hub.session, "status": "draft", "vod": None,
+                                "live": f"/s/{hub.session}/live/master.m3u8"}
     first, second = await held_session(hub.app[SESSIONS], hub.session, hub.villages, t0)
     write_vod(root, hub.session, 20, t0)
     clip = _clip(root, hub.session, f"{first}-video-high-001.webm", first, t0 + 4, t0 + 10)
