@@ -119,10 +119,11 @@ async def test_after_the_close_the_page_plays_the_recording_and_a_chapter_seeks_
     await screenshot(page, "public-recording")
 
 
-async def test_a_link_with_a_time_opens_the_recording_there_on_a_phone(site: Site, pages: Pages) -> None:
+@pytest.mark.parametrize("at", ["?t=14", "#t=0:14"])  # a query, or a media fragment in minutes:seconds
+async def test_a_link_with_a_time_opens_the_recording_there_on_a_phone(site: Site, pages: Pages, at: str) -> None:
     await _recorded(site)
     assert (session_dir(_root(site), site.session) / "program" / "vod.m3u8").is_file()
-    page = await pages.open(f"{site.url}/s/{site.session}?t=14", viewport=PHONE)
+    page = await pages.open(f"{site.url}/s/{site.session}{at}", viewport=PHONE)
     await expect(page.locator("body")).to_have_attribute("data-player", "playback", timeout=15_000)
     sample = await _playing(page)
     assert 14.0 <= sample["t"] < 20.0 and sample["w"] > 0
