@@ -14,7 +14,7 @@ from typing import Any
 from moderation import desk as moderation_desk
 from moderation import floor, permissions, queue, stage
 from moderation.desk import Desk
-from rooms import agenda, attendance, ballot, proposal, session
+from rooms import agenda, attendance, ballot, carry, proposal, session
 from rooms import record as rooms_record
 from rooms.actors import Actor, Kind, Role
 from rooms.commands import Command
@@ -50,7 +50,7 @@ READ_MODELS: Mapping[str, ReadModel] = {
 PERSONAL = "mine"
 _ALL = frozenset(READ_MODELS) - {PERSONAL}
 _BOARD_EVENTS = ("proposal.submitted", "proposal.edited", "proposal.accepted", "proposal.merged",
-                 "proposal.rejected", "support.given")
+                 "proposal.rejected", "proposal.carried", "support.given")
 TOUCHES: Mapping[str, frozenset[str]] = {
     "session.created": _ALL,
     "session.started": frozenset({"session"}),
@@ -151,6 +151,14 @@ class Assembly:
         """"open" or "closed" for a secret ballot; None for any other id."""
         found = self._record.ballots.by_id.get(ballot_id)
         return found.status if found is not None and found.secret else None
+
+    def going_up(self, events: Iterable[RecordedEvent], head: str, count: int) -> list[dict[str, Any]]:
+        """The proposals this session carries to the next level (``events``: the log folded here)."""
+        return carry.going_up(self._record, events, head, count)
+
+    def carried_from(self, origin: str) -> list[dict[str, Any]]:
+        """Where the proposals carried here from session ``origin`` stand."""
+        return carry.onward(self._record, origin)
 
     def applied_key(self, actor_id: str, key: str) -> int | None:
         return self._keys.get((actor_id, key))

@@ -33,6 +33,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "proposal.accept": _STAFF,
     "proposal.merge": _STAFF,
     "proposal.reject": _STAFF,
+    "proposal.carry": _STAFF | {ADMIN},  # the next level's staff or the operator, uploading a carry file
     "ballot.open": _STAFF,
     "ballot.cast": _VILLAGES,
     "ballot.close": _STAFF,

@@ -111,6 +111,9 @@ SCHEMAS: Mapping[str, Obj] = {
     }.items()
 }
 COMMAND_NAMES: frozenset[str] = frozenset(SCHEMAS)
+# Commands no client sends: the hub's HTTP shell builds them after checking what they carry (a carry
+# file's hash chain, for proposal.carry), so the channel refuses them as unknown.
+SHELL_COMMANDS: frozenset[str] = frozenset({"proposal.carry"})
 _KEY = Text(64)
 
 

@@ -69,3 +69,21 @@ class NotEligible(Forbidden):
     """The village is not in the ballot's electorate."""
 
     code = "not_eligible"
+
+
+class LevelMismatch(Conflict):
+    """Carried proposals come from the level just below the session's (desa → kecamatan → kabupaten)."""
+
+    code = "level_mismatch"
+
+
+class AlreadyCarried(Conflict):
+    """Every proposal of a carry file is in this session already (by its origin)."""
+
+    code = "already_carried"
+
+
+class NothingToCarry(Conflict):
+    """No proposal to carry: none ranked above the line yet, or none from a village of this session."""
+
+    code = "nothing_to_carry"

@@ -38,6 +38,7 @@ class Proposal:
     merged_into: str | None = None
     reject_reason: str | None = None
     supporters: set[str] = field(default_factory=set)  # public browser ids; shown as a count only
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # carried up: the levels it passed (rooms.carry)
 
     @property
     def cost(self) -> int:
@@ -179,4 +180,7 @@ def _row(record: Record, p: Proposal) -> dict[str, Any]:
         "submitted_at": p.submitted_at,
         "updated_at": p.updated_at,
         "support": len(p.supporters),  # advisory; never part of a ballot tally
+        # where a carried proposal comes from (its history and votes stay in the record, not on the board)
+        "carried_from": {k: p.lineage[-1][k] for k in ("level", "session", "title", "proposal", "rank")}
+        if p.lineage else None,
     }

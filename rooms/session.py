@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
 
 DRAFT, LIVE, CLOSED = "draft", "live", "closed"
+# The musrenbang's tier: a desa session's ranked proposals go up to a kecamatan one, and on to the kabupaten.
+DESA, KECAMATAN, KABUPATEN = LEVELS = ("desa", "kecamatan", "kabupaten")
 
 # A draft session takes preparation only; everything else waits for session.start.
 DRAFT_COMMANDS = frozenset(
@@ -26,7 +28,7 @@ DRAFT_COMMANDS = frozenset(
         "attendance.join", "attendance.leave", "attendance.headcount",
         "agenda.add", "agenda.move",
         "proposal.submit", "proposal.edit", "proposal.accept", "proposal.merge", "proposal.reject",
-        "support.give",
+        "proposal.carry", "support.give",
         "participant.mute", "participant.unmute", "spotlight.set", "village.promote", "village.demote",
         "credential.revoke", "credential.reissue",
     }
@@ -38,18 +40,22 @@ class SessionInfo:
     title: str = ""
     status: str = ""  # "" until session.created is folded
     venue: str = ""
+    level: str = DESA
     created_at: float | None = None
     started_at: float | None = None
     closed_at: float | None = None
 
 
 def create_session(
-    title: str, villages: Sequence[Village], venue: str, interactive: Sequence[str], actor: Actor, now: float
+    title: str, villages: Sequence[Village], venue: str, interactive: Sequence[str], actor: Actor, now: float,
+    level: str = DESA,
 ) -> list[Event]:
     """The events that open a session's log; Invalid on a bad roster, venue or interactive list."""
     if actor.kind not in (Kind.ADMIN, Kind.CHAIR):
         raise Forbidden("Hanya operator atau pimpinan sidang yang dapat membuat sesi")
     clean_title = Text(200).check(title, "title")
+    if level not in LEVELS:
+        raise Invalid(f"level: harus salah satu dari {', '.join(LEVELS)}")
     codes = [v.code for v in villages]
     if not codes:
         raise Invalid("Daftar desa kosong")
@@ -67,6 +73,7 @@ def create_session(
         raise Invalid(f"Paling banyak {MAX_INTERACTIVE} desa interaktif")
     data = {
         "title": clean_title,
+        "level": level,
         "venue": venue,
         "villages": [v.to_data() for v in villages],
         "interactive": list(interactive),
@@ -124,7 +131,8 @@ def _revoke(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -
 
 def _created(record: Record, data: Mapping[str, Any], at: float) -> None:
     record.villages = {v["code"]: Village.from_data(v) for v in data["villages"]}
-    record.session = SessionInfo(data["title"], DRAFT, data["venue"], created_at=at)
+    # logs from before levels were desa sessions
+    record.session = SessionInfo(data["title"], DRAFT, data["venue"], data.get("level", DESA), created_at=at)
 
 
 def _started(record: Record, data: Mapping[str, Any], at: float) -> None:
@@ -160,6 +168,7 @@ def view(record: Record) -> dict[str, Any]:
         "id": record.session_id,
         "title": s.title,
         "status": s.status,
+        "level": s.level,
         "venue": {"code": s.venue, "name": venue.name if venue else ""},
         "current_item": record.agenda.item_view(current) if current else None,
         "created_at": s.created_at,

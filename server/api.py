@@ -15,6 +15,7 @@ from rooms.errors import DomainError, Forbidden, Invalid, NotFound
 from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
+from rooms.session import DESA
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.joinsheets import entries, join_sheet
@@ -22,12 +23,16 @@ from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
 from server.sheets import FORMATS, render
+from service.carry import carry_file, onward, read_carry, take_in
 from service.exports import SHEETS
 
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
-           "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409}
+           "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409,
+           "level_mismatch": 409, "already_carried": 409, "nothing_to_carry": 409, "no_next_level": 409,
+           "origin_mismatch": 409, "chain_broken": 422, "carry_mismatch": 422, "too_large": 413}
 _EXPORT_BATCH = 1000  # log lines per write of an export
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
+_MAX_CARRY = 64 * 1024 * 1024  # a carry file holds its session's whole log: a long regency-wide day fits
 
 
 def _error(err: DomainError) -> web.Response:
@@ -119,15 +124,15 @@ async def roster_preview(request: web.Request) -> web.Response:
 
 async def create(request: web.Request) -> web.Response:
     await _operator(request)
-    body = await _body(request, {"title", "roster_csv", "venue", "interactive"})
-    title, roster, venue = body.get("title"), body.get("roster_csv"), body.get("venue")
+    body = await _body(request, {"title", "roster_csv", "venue", "interactive", "level"})
+    title, roster, venue, level = body.get("title"), body.get("roster_csv"), body.get("venue"), body.get("level", DESA)
     interactive = body.get("interactive")
-    if not (isinstance(title, str) and isinstance(roster, str) and isinstance(venue, str)):
-        raise Invalid("title, roster_csv dan venue wajib berupa teks")
+    if not (isinstance(title, str) and isinstance(roster, str) and isinstance(venue, str) and isinstance(level, str)):
+        raise Invalid("title, roster_csv, venue dan level wajib berupa teks")
     if interactive is not None and not (isinstance(interactive, list) and all(isinstance(x, str) for x in interactive)):
         raise Invalid("interactive harus daftar kode desa")
     sid, links = await found_session(request.app[SESSIONS], request.app[SIGNER], request.app[CONFIG].base_url,
-                                     title, roster, venue, interactive=interactive)
+                                     title, roster, venue, interactive=interactive, level=level)
     return web.json_response({"id": sid, "links": [_link(link) for link in links]}, status=201)
 
 
@@ -233,6 +238,53 @@ async def join_sheets(request: web.Request) -> web.Response:
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+async def carry_export(request: web.Request) -> web.Response:
+    """The session's ranked proposals going up, with the log that proves them (service.carry): staff and
+    the operator, as for the log itself."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    records = await request.app[SESSIONS].log.read(sid)
+    body = await asyncio.to_thread(carry_file, sid, records)  # a fold of the whole log: not on the loop
+    return web.Response(body=body, content_type="application/json", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{sid}-carry.json"', "Cache-Control": "no-store"})
+
+
+async def _upload(request: web.Request, limit: int) -> bytes:
+    """The request's body, read in parts and refused past ``limit`` (beyond the hub's usual body size)."""
+    if (request.content_length or 0) > limit:
+        raise DomainError("Berkas terlalu besar", "too_large")
+    parts, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise DomainError("Berkas terlalu besar", "too_large")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def carry_import(request: web.Request) -> web.Response:
+    """Take a lower session's carry file into this one: the operator or this session's chair and
+    moderators. The file's chain is recomputed before anything is decided; a refusal changes nothing."""
+    target = request.match_info["session"]
+    await _staff_only(request, target)
+    cred = _credential(request)
+    assert cred is not None  # _staff_only refused anyone without one
+    carry = await asyncio.to_thread(read_carry, await _upload(request, _MAX_CARRY))
+    version, rows = await take_in(request.app[SESSIONS], target, carry, cred.actor, cred)
+    return web.json_response({"ok": True, "version": version, "origin": carry.session, "head": carry.head,
+                              "carried": rows}, status=201)
+
+
+async def carried(request: web.Request) -> web.Response:
+    """Where this session's carried proposals stand at the next level: a village its own, staff all."""
+    sid = request.match_info["session"]
+    audience = await _audience(request, sid)
+    if audience == "public":
+        raise Forbidden("Hanya desa sidang ini, pimpinan dan moderator")
+    village = audience.removeprefix("village:") if audience.startswith("village:") else None
+    return web.json_response({"session": sid, "onward": await onward(request.app[SESSIONS], sid, village)})
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -245,4 +297,7 @@ def endpoints() -> list[web.RouteDef]:
         web.get("/api/sessions/{session}/log.jsonl", log_export),
         web.get("/api/sessions/{session}/export/{sheet}.{fmt}", export),
         web.get("/api/sessions/{session}/joinsheet.pdf", join_sheets),
+        web.get("/api/sessions/{session}/carry.json", carry_export),
+        web.post("/api/sessions/{session}/carry", carry_import),
+        web.get("/api/sessions/{session}/onward", carried),
     ]

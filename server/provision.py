@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rooms.actors import Actor, Kind
 from rooms.roster import Village, parse_roster_csv, pick_interactive
-from rooms.session import create_session
+from rooms.session import DESA, create_session
 from server.credentials import Signer
 from server.files import write_private
 from service.sessions import Sessions
@@ -72,11 +72,11 @@ def write_links_csv(path: Path, links: list[Link]) -> None:
 
 async def found_session(sessions: Sessions, signer: Signer, base_url: str, title: str, roster_csv: str,
                         venue: str, session_id: str | None = None,
-                        interactive: list[str] | None = None) -> tuple[str, list[Link]]:
+                        interactive: list[str] | None = None, level: str = DESA) -> tuple[str, list[Link]]:
     """Create a session (its first log events) and issue its links."""
     villages = parse_roster_csv(roster_csv)
     chosen = interactive if interactive is not None else pick_interactive(villages, venue)
     sid = session_id or new_session_id(title)
-    events = create_session(title, villages, venue, chosen, Actor(Kind.ADMIN, "admin"), time.time())
+    events = create_session(title, villages, venue, chosen, Actor(Kind.ADMIN, "admin"), time.time(), level)
     await sessions.create(sid, events)
     return sid, issue_links(signer, base_url, sid, villages, set(chosen))

@@ -44,10 +44,14 @@ class Hub:
             cookie = r.cookies.get("mh_browser")
             return cookie.value if cookie is not None else None
 
-    async def connect(self, who: str | None = None, *, cookie: str | None = None, **kw: Any) -> Client:
-        """A credential's connection, or the public's (with a browser token's cookie, or without: watch only)."""
+    async def connect(self, who: str | None = None, *, cookie: str | None = None, token: str | None = None,
+                      **kw: Any) -> Client:
+        """A credential's connection (``token``: one of another session on this hub), or the public's
+        (with a browser token's cookie, or without: watch only)."""
         auth: dict[str, str]
-        if who is None:
+        if token is not None:
+            auth = {"token": token}
+        elif who is None:
             auth = {"session": self.session}
             if cookie is not None:
                 kw["headers"] = {**kw.get("headers", {}), "Cookie": f"mh_browser={cookie}"}
