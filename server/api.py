@@ -271,8 +271,8 @@ async def carry_import(request: web.Request) -> web.Response:
     assert cred is not None  # _staff_only refused anyone without one
     carry = await asyncio.to_thread(read_carry, await _upload(request, _MAX_CARRY))
     version, rows = await take_in(request.app[SESSIONS], target, carry, cred.actor, cred)
-    return web.json_response({"ok": True, "version": version, "origin": carry.session, "head": carry.head,
-                              "carried": rows}, status=201)
+    return web.json_response({"ok": True, "version": version, "origin": carry.session, "origin_title": carry.title,
+                              "head": carry.head, "carried": rows}, status=201)
 
 
 async def carried(request: web.Request) -> web.Response:

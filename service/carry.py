@@ -21,7 +21,7 @@ from typing import Any
 from moderation.assembly import Assembly
 from rooms.actors import Actor
 from rooms.commands import Command
-from rooms.errors import DomainError, Invalid, NotFound
+from rooms.errors import DomainError, Invalid, NotFound, NothingToCarry
 from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, read_export, to_json, verify
 from service.credentials import Credential
@@ -57,6 +57,12 @@ class Carry:
     count: int
     proposals: list[dict[str, Any]]
 
+    @property
+    def title(self) -> str:
+        """The origin session's title, as its log says."""
+        title: str = self.proposals[0]["lineage"][-1]["title"]
+        return title
+
 
 def _folded(session_id: str, records: Sequence[RecordedEvent]) -> Assembly:
     assembly = Assembly(session_id)
@@ -78,7 +84,7 @@ def carry_file(session_id: str, records: Sequence[RecordedEvent]) -> bytes:
     assembly = _folded(session_id, records)
     proposals = assembly.going_up(records, check.head, check.count)
     if not proposals:
-        raise DomainError("Belum ada usulan yang diterima dan diperingkat di atas garis pagu", "nothing_to_carry")
+        raise NothingToCarry("Belum ada usulan yang diterima dan diperingkat di atas garis pagu")
     session = assembly.read_models(["session"], "public")["session"]
     body = {"format": FORMAT, "session": {k: session[k] for k in ("id", "title", "level", "status")},
             "head": check.head, "count": check.count, "proposals": proposals,
@@ -113,6 +119,8 @@ def read_carry(body: bytes) -> Carry:
         raise Invalid("Log berkas tidak dapat dibaca sebagai sidang") from None
     if _json(proposals) != doc.get("proposals"):
         raise CarryMismatch("Daftar usulan berkas tidak sama dengan yang dikatakan lognya")
+    if not proposals:
+        raise NothingToCarry("Log berkas tidak memuat usulan yang diperingkat")
     return Carry(session["id"], check.head, check.count, proposals)
 
 

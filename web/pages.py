@@ -23,6 +23,7 @@ from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.errors import NotFound
 from rooms.log.chain import verify
 from rooms.roster import MAX_INTERACTIVE
+from rooms.session import LEVELS
 from service.sessions import Sessions
 from web.i18n import COOKIE, LANGUAGES, Translator, chosen
 
@@ -61,7 +62,8 @@ def _render(request: web.Request, template: str, context: dict[str, Any], page: 
     """Render a template in the visitor's language; ``page`` is handed to the page's JS as JSON."""
     lang, remember = chosen(request)
     t = Translator(lang)
-    config = {"lang": lang, "now": time.time(), "catalog": t.texts, "maxInteractive": MAX_INTERACTIVE, **(page or {})}
+    config = {"lang": lang, "now": time.time(), "catalog": t.texts, "maxInteractive": MAX_INTERACTIVE,
+              "levels": LEVELS, **(page or {})}  # levels: lowest first, as carry-up climbs them
     html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=config, **context)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = _CSP
@@ -160,7 +162,7 @@ async def verify_page(hub: Wiring, request: web.Request) -> web.Response:
 
 async def operator(request: web.Request) -> web.Response:
     """The hub operator's page: new sessions from a roster (its credential rides in the fragment)."""
-    return _render(request, "operator.html", {}, {"session": "", "role": "operator"})
+    return _render(request, "operator.html", {"levels": LEVELS}, {"session": "", "role": "operator"})
 
 
 async def vendor(request: web.Request) -> web.StreamResponse:

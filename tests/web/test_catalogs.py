@@ -12,7 +12,9 @@ from yarl import URL
 
 from harness.hub import start_hub
 from harness.sample import VENUE, small_roster
+from rooms.carry import RANKED
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
+from rooms.session import LEVELS
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
 from web import pages
@@ -31,7 +33,10 @@ FAMILIES = {
               "not_eligible",
               "already_supported", "no_browser_token", "interactive_limit", "proposal_limit", "session_closed",
               "session_not_live", "rate_limited",
-              "version_conflict", "internal", "offline", "timeout", "unknown"),
+              "version_conflict", "internal", "offline", "timeout", "unknown",
+              "chain_broken", "carry_mismatch", "origin_mismatch", "level_mismatch", "already_carried",
+              "nothing_to_carry", "no_next_level", "too_large"),
+    "level": LEVELS, "cstatus": ("submitted", "accepted", "rejected", "merged", RANKED),
     "electorate": ELECTORATES, "ekind": ELECTORATES,
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),

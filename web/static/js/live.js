@@ -38,6 +38,18 @@ export class ActionError extends Error {
   }
 }
 
+/** POST `body` (JSON text) to a hub route with this page's credential: the reply's JSON, or an
+ *  ActionError with the hub's stable code. */
+export async function postJson(path, body) {
+  const token = credential();
+  if (!token) throw new ActionError("unauthorized", "");
+  const reply = await fetch(path, { method: "POST", body,
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` } });
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new ActionError(data.error ?? "unknown", data.message ?? "");
+  return data;
+}
+
 /** An error in the page's language: the catalog's text for its stable code; the hub's message only
  *  for a code the catalog does not know (the hub speaks Indonesian whatever the page's language). */
 export function describe(err) {

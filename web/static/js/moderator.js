@@ -3,6 +3,7 @@
 import { $, h, patch } from "./dom.js";
 import { clock, config, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
+import { carryIn } from "./carry.js";
 import { connectPage, credential, notify } from "./live.js";
 import { ask, asking } from "./ask.js";
 import { closedView } from "./closing.js";
@@ -383,6 +384,21 @@ function renderNetwork() {
 $("net-kecamatan").addEventListener("change", renderNetwork);
 $("net-state").addEventListener("change", renderNetwork);
 
+// ---- carry-up: a lower level's proposals come in here; once a ballot is closed, this one's go up ----
+
+function renderCarry() {
+  const level = live.models.session?.level;
+  $("carry-form").hidden = !level || level === config.levels[0]; // the lowest level takes nothing in
+  const ranked = ballots(live.models).some((b) => b.status === "closed");
+  $("carry-export").hidden = !level || level === config.levels.at(-1) || !ranked; // the highest sends nothing up
+}
+$("carry-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const file = $("carry-file").files[0];
+  if (!file) return notify(t("carry.pick_file"));
+  if (await carryIn(config.session, file, $("carry-import"))) $("carry-file").value = "";
+});
+
 // ---- wiring ------------------------------------------------------------------------------------
 
 programLink(live).publish(null); // moderators watch and listen; they publish nothing
@@ -394,6 +410,7 @@ queueView(live, $("queue"), { moderate: true, seconds: grantSeconds });
 live.watch((changed) => {
   const any = (...names) => names.some((n) => changed.has(n));
   if (any("session")) renderSession();
+  if (any("session", "ballots")) renderCarry();
   if (any("floor", "roster")) renderFloorState();
   if (any("board")) {
     renderScreening();

@@ -2,21 +2,15 @@
 // every link. The hub parses the roster (POST /api/roster) and creates the session (POST /api/sessions).
 import { $, h, patch, show } from "./dom.js";
 import { config, t } from "./i18n.js";
-import { ActionError, credential, describe, notify } from "./live.js";
+import { carryIn } from "./carry.js";
+import { credential, describe, notify, postJson } from "./live.js";
 
 const token = credential();
 let rosterCsv = null;
 let villages = [];
 let picked = new Set();
 
-async function post(path, body) {
-  if (!token) throw new ActionError("unauthorized", "");
-  const reply = await fetch(path, { method: "POST", body: JSON.stringify(body),
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` } });
-  const data = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new ActionError(data.error ?? "unknown", data.message ?? "");
-  return data;
-}
+const post = (path, body) => postJson(path, JSON.stringify(body));
 
 /** Ask the hub for the roster's villages and, once a venue is chosen, its pick of interactive ones. */
 async function preview() {
@@ -99,7 +93,9 @@ $("o-form").addEventListener("submit", async (e) => {
   try {
     const venue = $("o-venue").value;
     const created = await post("/api/sessions", { title: $("o-title").value.trim(), roster_csv: rosterCsv, venue,
+                                                  level: $("o-level").value,
                                                   interactive: [...new Set([venue, ...picked])] });
+    listTargets();
     renderLinks(created.links);
     notify(t("operator.created"), "ok");
   } catch (err) {
@@ -108,4 +104,27 @@ $("o-form").addEventListener("submit", async (e) => {
     button.disabled = false;
   }
 });
+
+// ---- carry-up: a lower session's carry.json into a kecamatan or kabupaten session ------------------
+
+async function listTargets() {
+  const reply = await fetch("/api/sessions");
+  const { sessions } = await reply.json();
+  const select = $("o-target");
+  const keep = select.value;
+  patch(select, h("option", { value: "" }, t("common.choose")), sessions.filter((s) => s.level !== config.levels[0]).map(
+    (s) => h("option", { value: s.id }, `${s.title} · ${t(`level.${s.level}`)}`)));
+  select.value = keep;
+}
+
+$("o-carry").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const file = $("o-carry-file").files[0];
+  const target = $("o-target").value;
+  if (!target) return notify(t("validation.required", { field: t("operator.carry_target") }));
+  if (!file) return notify(t("carry.pick_file"));
+  await carryIn(target, file, e.submitter);
+});
+
 if (!token) notify(t("conn.missing"));
+listTargets().catch(() => notify(t("conn.offline")));

@@ -69,6 +69,9 @@ export function proposalCard(p, ...extra) {
       t("proposal.where", { dusun: lokasi.dusun ?? "", rt: lokasi.rt ?? "", rw: lokasi.rw ?? "" }), " · ",
       `${number(p.volume)} ${p.unit}`, " · ", t(`sumber_dana.${p.sumber_dana}`), " · ", t(`scale.${p.scale}`)),
     p.description ? h("p", { class: "proposal-description" }, p.description) : null,
+    p.carried_from ? h("p", { class: "proposal-origin" }, t("proposal.carried_from", {
+      title: p.carried_from.title, level: t(`level.${p.carried_from.level}`), proposal: p.carried_from.proposal,
+      rank: p.carried_from.rank })) : null,
     p.status === "rejected" && p.reject_reason ? h("p", { class: "proposal-reason" },
       t("proposal.reason", { reason: p.reject_reason })) : null,
     p.status === "merged" && p.merged_into ? h("p", { class: "proposal-reason" },

@@ -3,7 +3,7 @@ import { $, h, patch, show } from "./dom.js";
 import { config, rupiah, t } from "./i18n.js";
 import { devicesOf, levelMeter, openCamera } from "./media.js";
 import { programLink } from "./relay.js";
-import { connectPage, describe, notify } from "./live.js";
+import { connectPage, credential, describe, notify } from "./live.js";
 import { closedView, isClosed } from "./closing.js";
 import { ask } from "./ask.js";
 import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
@@ -428,10 +428,37 @@ boardView(live, $("my-proposals"), { filter: (p) => p.village === myCode(), empt
                                      extras: (p) => (p.status === "submitted" ? [editButton(p)] : []) });
 boardView(live, $("board"), { filter: (p) => p.status !== "rejected" });
 
+// ---- where this hall's carried proposals stand at the next level: other sessions' records, so polled ----
+
+const ONWARD_SECONDS = 20;
+
+function onwardRow(r) {
+  return h("li", { class: "onward-row", dataset: { proposal: r.proposal, status: r.status } },
+    h("span", { class: "proposal-id" }, r.proposal), " → ",
+    t("onward.at", { title: r.title, level: t(`level.${r.level}`), here: r.here }), ": ",
+    h("span", { class: `badge cstatus-${r.status}` }, t(`cstatus.${r.status}`)),
+    r.rank ? ` · ${t("onward.rank", { rank: r.rank })}` : "",
+    r.reject_reason ? ` · ${t("onward.reason", { reason: r.reject_reason })}` : "");
+}
+
+async function renderOnward() {
+  try {
+    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/onward`,
+      { headers: { Authorization: `Bearer ${credential()}` } });
+    if (!reply.ok) return;
+    const { onward } = await reply.json();
+    patch($("onward"), onward.length ? onward.map(onwardRow) : h("li", { class: "empty" }, t("onward.empty")));
+  } catch {
+    // the hub is out of reach: the next round asks again
+  }
+}
+
 // ---- wiring ------------------------------------------------------------------------------------
 
 floorView(live);
 closedView(live);
+renderOnward();
+setInterval(renderOnward, ONWARD_SECONDS * 1000);
 agendaView(live, $("agenda"));
 live.watch((changed) => {
   // a closed session has nothing to check before joining: straight to its results
