@@ -143,16 +143,29 @@ async def take_in(sessions: Sessions, target: str, carry: Carry, actor: Actor,
 
 
 async def onward(sessions: Sessions, origin: str, village: str | None) -> list[dict[str, Any]]:
-    """Where ``origin``'s carried proposals (one village's, or all) stand in the sessions that took them.
+    """Where ``origin``'s carried proposals (one village's, or all) stand in the sessions that took them,
+    and on up: a kecamatan's carried result is followed to the kabupaten. Each row names the proposal by
+    its id in ``origin``; ``session``, ``level`` and ``here`` say where the row stands.
 
     A lookup over the hub's sessions as their logs fold, so it holds after a restart and on every node."""
-    out: list[dict[str, Any]] = []
+    assemblies: list[Assembly] = []
     for sid in await sessions.ids():
-        if sid == origin:
-            continue
         try:
-            assembly = await sessions.get(sid, fresh=False)
+            assemblies.append(await sessions.get(sid, fresh=False))
         except NotFound:
             continue
-        out.extend(row for row in assembly.carried_from(origin) if village is None or row["village"] == village)
+
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def taken_from(source: str) -> list[dict[str, Any]]:
+        if source not in found:
+            found[source] = [row for a in assemblies if a.session_id != source for row in a.carried_from(source)]
+        return found[source]
+
+    out: list[dict[str, Any]] = []
+    reached = [row for row in taken_from(origin) if village is None or row["village"] == village]
+    while reached:  # one level up per round; the levels end at the kabupaten
+        out.extend(reached)
+        reached = [{**above, "proposal": row["proposal"]} for row in reached
+                   for above in taken_from(row["session"]) if above["proposal"] == row["here"]]
     return out

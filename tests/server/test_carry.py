@@ -136,6 +136,9 @@ async def test_desa_to_kecamatan_to_kabupaten(hub: Hub, tmp_path: Path) -> None:
     assert [(h["level"], h["proposal"], h["rank"]) for h in lineage] == [
         ("desa", "U-002", 1), ("kecamatan", carried["proposal"], 2)]
     assert [h["type"] for h in lineage[1]["history"]] == ["proposal.carried", "proposal.accepted"]
+    _, up = await _get(hub, hub.session, "onward", hub.token(halls[1]))  # followed on up from the desa
+    assert [(r["level"], r["status"], r["session"]) for r in up["onward"]] == [
+        ("kecamatan", "ranked", kec), ("kabupaten", "submitted", kab)]
     status, top_level = await _get(hub, kab, "carry.json", kab_staff["chair"])
     assert (status, top_level["error"]) == (409, "no_next_level")
 
