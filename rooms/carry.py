@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rooms.actors import Actor
+from rooms.commands import SCHEMAS
 from rooms.errors import AlreadyCarried, Conflict, Invalid, LevelMismatch, NothingToCarry
 from rooms.events import RecordedEvent
 from rooms.facts import Fact
@@ -102,10 +103,12 @@ def _carry(record: Record, args: Mapping[str, Any], actor: Actor, now: float) ->
     fresh = [r for r in ours if _origin(r["lineage"][-1]) not in taken]
     if not fresh:
         raise AlreadyCarried("Usulan dari berkas ini sudah dibawa ke sidang ini")
+    # the fields come from another session's log: held to the form's rules, as a submitted proposal's are
+    fields = [SCHEMAS["proposal.submit"].check(r["fields"], "fields") for r in fresh]
     first = len(record.board.proposals) + 1
-    return [("proposal.carried", {"proposal": f"U-{n:03d}", "village": r["village"], "fields": dict(r["fields"]),
+    return [("proposal.carried", {"proposal": f"U-{n:03d}", "village": r["village"], "fields": f,
                                   "lineage": list(r["lineage"])})
-            for n, r in enumerate(fresh, start=first)]
+            for n, (r, f) in enumerate(zip(fresh, fields, strict=True), start=first)]
 
 
 def _on_carried(record: Record, data: Mapping[str, Any], at: float) -> None:

@@ -25,7 +25,7 @@ from rooms.errors import DomainError, Invalid, NotFound, NothingToCarry
 from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, read_export, to_json, verify
 from service.credentials import Credential
-from service.sessions import Sessions
+from service.sessions import Sessions, well_formed
 
 FORMAT = "musrenbang-carry/1"
 
@@ -101,7 +101,7 @@ def read_carry(body: bytes) -> Carry:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise Invalid(f"Bukan berkas usulan {FORMAT}")
     session, log, head = doc.get("session"), doc.get("log"), doc.get("head")
-    if not (isinstance(session, dict) and isinstance(session.get("id"), str) and isinstance(log, str)
+    if not (isinstance(session, dict) and well_formed(session.get("id")) and isinstance(log, str)
             and isinstance(head, str)):
         raise Invalid("Berkas usulan tidak lengkap: session.id, head dan log wajib ada")
     records = read_export(log.splitlines())  # Invalid names the bad line

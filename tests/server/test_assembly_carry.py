@@ -89,3 +89,12 @@ def test_the_next_level_takes_its_own_villages_once() -> None:
         _kecamatan(level="desa").decide(_carry(rows), MOD, 2.0)  # desa to desa
     assert sideways.value.code == "level_mismatch"
     assert [row["status"] for row in upper.carried_from(hub.assembly.session_id)] == ["submitted", "submitted"]
+
+
+def test_carried_fields_are_held_to_the_form() -> None:
+    hub, _ = _ranked()
+    [row, *_] = hub.assembly.going_up(hub.log, HEAD, len(hub.log))
+    odd = {**row, "fields": {**row["fields"], "bidang": "lain-lain"}}  # a log not written by this hub's form
+    with pytest.raises(DomainError) as refused:
+        _kecamatan().decide(_carry([odd]), MOD, 2.0)
+    assert refused.value.code == "invalid" and "bidang" in refused.value.message
