@@ -12,6 +12,8 @@ import aiohttp
 
 from harness.sample import VENUE, small_roster, usulan
 from rooms.actors import Kind
+from rooms.events import Event
+from rooms.log.chain import GENESIS, canonical, seal_all, to_json
 from server.__main__ import verify_export
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
@@ -169,8 +171,14 @@ async def test_a_changed_event_a_second_import_and_the_wrong_callers_are_refused
     inflated = {**carry, "proposals": [{**p, "village": VENUE} for p in carry["proposals"]]}
     status, refused = await _post(hub, kec, json.dumps(inflated).encode(), staff["moderator"])
     assert (status, refused["error"]) == (422, "carry_mismatch")  # the list must be what the log says
-    status, refused = await _post(hub, kec, b"{not json", staff["moderator"])
-    assert (status, refused["error"]) == (400, "invalid")
+    sealed = seal_all([Event("session.created", {"title": "Bukan sidang"}, "admin", 1.0)], 0, GENESIS)
+    nonsense = {**carry, "log": canonical(to_json(sealed[0])).decode() + "\n", "head": sealed[0].hash, "count": 1}
+    for junk in (b"{not json", b"[]", json.dumps({**carry, "format": "lain/1"}).encode(),
+                 json.dumps({**carry, "session": {"id": "../Bukan Id"}}).encode(),
+                 json.dumps({**carry, "log": "bukan json\n"}).encode(),
+                 json.dumps(nonsense).encode()):  # sealed right, but no session a hub folds
+        status, refused = await _post(hub, kec, junk, staff["moderator"])
+        assert (status, refused["error"]) == (400, "invalid"), (junk[:60], refused)
     assert await _count(hub, kec, staff["chair"]) == before  # nothing taken
 
     body = json.dumps(carry).encode()
