@@ -29,6 +29,7 @@ class Child:
         name: str,
         on_start: Callable[[asyncio.subprocess.Process], None] = lambda process: None,
         on_exit: Callable[[str], None] = lambda reason: None,
+        on_line: Callable[[str], None] = lambda line: None,
         first_delay: float = 0.5,
         max_delay: float = 4.0,
         stop_timeout: float = 10.0,
@@ -39,7 +40,7 @@ class Child:
         self.starts = 0
         self.reason = ""  # why the last run ended: its exit status and last line on stderr
         self.process: asyncio.subprocess.Process | None = None
-        self._on_start, self._on_exit = on_start, on_exit
+        self._on_start, self._on_exit, self._on_line = on_start, on_exit, on_line
         self._first_delay, self._max_delay, self._stop_timeout = first_delay, max_delay, stop_timeout
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -65,7 +66,7 @@ class Child:
                 self.process, self.state = process, "running"
                 self.starts += 1
                 self._on_start(process)
-                last = await _last_line(process)
+                last = await _last_line(process, self._on_line)
                 code = await process.wait()
                 self.process = None
                 self.reason = f"exit {code}" + (f": {last}" if last else "")
@@ -101,8 +102,9 @@ class Child:
         self.state = "stopped"
 
 
-async def _last_line(process: asyncio.subprocess.Process) -> str:
-    """Read its stderr to the end (a full pipe would stall it), logging it; the last line says why."""
+async def _last_line(process: asyncio.subprocess.Process, on_line: Callable[[str], None]) -> str:
+    """Read its stderr to the end (a full pipe would stall it), logging it and handing each line on
+    (a child may report its state there); the last line says why it ended."""
     last = ""
     assert process.stderr is not None
     async for raw in process.stderr:
@@ -110,4 +112,5 @@ async def _last_line(process: asyncio.subprocess.Process) -> str:
         if line:
             last = line[-300:]
             log.info("child: %s", last)
+            on_line(last)
     return last

@@ -19,7 +19,7 @@ from rooms.session import DESA
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.joinsheets import entries, join_sheet
-from server.keys import CONFIG, METRICS, SESSIONS, SIGNER
+from server.keys import BROADCASTS, CONFIG, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
 from server.sheets import FORMATS, render
@@ -155,7 +155,7 @@ async def _staff_only(request: web.Request, sid: str) -> Assembly:
     staff = cred is not None and (cred.actor.kind is Kind.ADMIN or (
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
     if not staff:
-        raise Forbidden("Log peristiwa hanya untuk pimpinan, moderator dan operator")
+        raise Forbidden("Hanya untuk pimpinan, moderator dan operator sidang ini")
     assembly = await request.app[SESSIONS].get(sid)  # 404 for an unknown session
     if cred is not None and cred.actor.kind is Kind.ADMIN:
         await require_operator(request.app[SESSIONS].log, cred)
@@ -285,6 +285,15 @@ async def carried(request: web.Request) -> web.Response:
     return web.json_response({"session": sid, "onward": await onward(request.app[SESSIONS], sid, village)})
 
 
+async def broadcast(request: web.Request) -> web.Response:
+    """The session's RTMP pushes and their state, for the moderator page (staff and the operator:
+    it names where the program goes)."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    return web.json_response({"session": sid, "pushes": request.app[BROADCASTS].states(sid)},
+                             headers={"Cache-Control": "no-store"})
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -300,4 +309,5 @@ def endpoints() -> list[web.RouteDef]:
         web.get("/api/sessions/{session}/carry.json", carry_export),
         web.post("/api/sessions/{session}/carry", carry_import),
         web.get("/api/sessions/{session}/onward", carried),
+        web.get("/api/sessions/{session}/broadcast", broadcast),
     ]

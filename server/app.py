@@ -15,12 +15,13 @@ from media.relay import Relay, RelayConfig
 from rooms.log.port import EventLog
 from server import livestream
 from server.api import _MAX_BODY, domain_errors, endpoints
+from server.broadcast import Broadcasts
 from server.browsers import Browsers
 from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
-from server.keys import BROWSERS, CHANNEL, CONFIG, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
+from server.keys import BROADCASTS, BROWSERS, CHANNEL, CONFIG, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
 from server.metrics import Metrics
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
@@ -108,6 +109,14 @@ async def _revocations(app: web.Application) -> AsyncIterator[None]:
     await bus.close()
 
 
+async def _broadcasts(app: web.Application) -> AsyncIterator[None]:
+    """The RTMP pushes the session lifecycle opens; those still pushing end their streams at shutdown."""
+    config = app[CONFIG]
+    app[BROADCASTS] = broadcasts = Broadcasts(config.rtmp_urls, config.recordings_root)
+    yield
+    await broadcasts.close()
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(middlewares=[domain_errors], client_max_size=_MAX_BODY)
     app[CONFIG] = config
@@ -140,6 +149,6 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
-    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _channel, _media, _revocations])
+    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _channel, _media, _revocations, _broadcasts])
     app.on_shutdown.append(disconnect_all)
     return app

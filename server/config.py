@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from recordings.rtmp import masked, url_problem
 from rooms.proposal import PROPOSAL_LIMIT
 from server.files import write_private
 
@@ -39,6 +40,7 @@ class Config:
     turn_secret: str = ""  # coturn's static-auth-secret: browsers get time-limited credentials
     demo: bool = True  # create the demo session on first start
     credential_days: float = 7.0  # links expire this long after they are issued: the session day and a margin
+    rtmp_urls: tuple[str, ...] = ()  # every live session's program is pushed to each (YouTube, Facebook)
 
     @property
     def recordings_root(self) -> Path:
@@ -95,12 +97,18 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--turn-secret", default=env.get("MH_TURN_SECRET", ""))
     p.add_argument("--credential-days", type=float, default=float(env.get("MH_CREDENTIAL_DAYS", "7")),
                    help="days a link stays valid after it is issued")
+    p.add_argument("--rtmp", action="append", default=[u for u in env.get("MH_RTMP", "").split(",") if u],
+                   help="push every live session's program here: rtmp[s]://server/application/key (repeat)")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return p
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    a = _parser(os.environ).parse_args(argv)
+    parser = _parser(os.environ)
+    a = parser.parse_args(argv)
+    for url in a.rtmp:
+        if problem := url_problem(url):
+            parser.error(f"--rtmp {masked(url)}: {problem}")  # the key stays out of the message
     data_dir = Path(a.data)
     return Config(
         host=a.host,
@@ -126,4 +134,5 @@ def parse_args(argv: list[str] | None = None) -> Config:
         turn_secret=a.turn_secret,
         demo=not a.no_demo,
         credential_days=a.credential_days,
+        rtmp_urls=tuple(a.rtmp),
     )

@@ -6,6 +6,7 @@ import socketio
 from aiohttp import web
 
 from rooms.log.port import EventLog
+from server.broadcast import Broadcasts
 from server.browsers import Browsers
 from server.config import Config
 from server.credentials import Signer
@@ -14,6 +15,7 @@ from server.signalling import Signalling
 from server.sockets import Channel
 from service.sessions import Sessions
 
+BROADCASTS = web.AppKey("broadcasts", Broadcasts)
 BROWSERS = web.AppKey("browsers", Browsers)
 CHANNEL = web.AppKey("channel", Channel)
 CONFIG = web.AppKey("config", Config)

@@ -40,6 +40,8 @@ FAMILIES = {
     "electorate": ELECTORATES, "ekind": ELECTORATES,
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),
+    "broadcast.state": ("waiting", "connecting", "live", "reconnecting", "failed", "stopped"),
+    "broadcast.reason": ("refused", "unreachable", "rejected", "dropped", "bad_url", "error", "exited"),
     "proposal.field": ("title", "description", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",
                        "sumber_dana", "scale"),
 }

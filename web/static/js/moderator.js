@@ -453,3 +453,31 @@ for (const button of document.querySelectorAll("[data-export]")) {
   button.addEventListener("click", () => download(button.dataset.export, button));
 }
 
+
+// ---- the RTMP push: its state changes by itself (the far end drops, comes back), so it is polled --
+
+const BROADCAST_POLL_MS = 4000;
+
+function renderBroadcast(pushes) {
+  const list = $("broadcast-state");
+  list.hidden = pushes.length === 0;
+  patch(list, pushes.map((push) => h("li", { class: `broadcast-${push.state}`, title: push.detail || null },
+    t("broadcast.line", {
+      target: push.target,
+      state: t(`broadcast.state.${push.state}`, { reason: t(`broadcast.reason.${push.reason}`) }),
+    }))));
+}
+
+async function pollBroadcast() {
+  try {
+    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/broadcast`,
+      { headers: { Authorization: `Bearer ${credential()}` }, cache: "no-store" });
+    if (reply.ok) renderBroadcast((await reply.json()).pushes);
+  } catch {
+    // the hub is out of reach: the page's connection line says so already
+  } finally {
+    setTimeout(pollBroadcast, BROADCAST_POLL_MS);
+  }
+}
+
+pollBroadcast();
