@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client and hls.js) and, with
-# --test, what the tests need too (chromium, coturn, redis-server, zbar-tools). Only what is missing.
+# --test, what the tests need too (chromium, coturn, redis-server, zbar-tools, and nginx with its RTMP
+# module and ffmpeg for the RTMP push's tests). Only what is missing.
 set -euo pipefail
 need=()
 command -v npm >/dev/null || need+=(nodejs npm)
@@ -9,6 +10,9 @@ if [ "${1:-}" = "--test" ]; then
   command -v turnserver >/dev/null || need+=(coturn)
   command -v redis-server >/dev/null || need+=(redis-server)
   command -v zbarimg >/dev/null || need+=(zbar-tools)  # reads the join sheets' QR codes back
+  # the RTMP push is read back from a real RTMP server, fed a live HLS program written by ffmpeg
+  [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(nginx libnginx-mod-rtmp)
+  command -v ffmpeg >/dev/null || need+=(ffmpeg)
 fi
 if ((${#need[@]})); then
   echo "installing ${need[*]} (Debian packages)"
