@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import os
 import sys
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 import av
+import av.logging
 from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
@@ -87,10 +89,11 @@ def failure(exc: BaseException, key: str) -> tuple[str, str]:
     """Which of :data:`FAILURES` an error is, and what libav said, with the stream key masked."""
     said = getattr(exc, "log", None)  # PyAV keeps libav's last message: (level, module, text)
     text = said[2].strip() if isinstance(said, tuple) and len(said) == 3 and isinstance(said[2], str) else ""
-    detail = text or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    number = getattr(exc, "errno", None)
+    named = getattr(exc, "strerror", None) if number != errno.EIO else None  # "Input/output error" says nothing
+    detail = named or text or str(exc) or type(exc).__name__
     if key:
         detail = detail.replace(key, "****")
-    number = getattr(exc, "errno", None)
     if isinstance(exc, ConnectionRefusedError):
         code = "refused"
     elif isinstance(exc, av.error.ProtocolNotFoundError):
@@ -222,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--playlist", required=True, help="the main rung's live playlist (index.m3u8)")
     p.add_argument("--url", default="", help="rtmp[s]://host/app/key; default: stdin's first line")
     args = p.parse_args(argv)
+    # libav's errors are kept on the exception it raises (say, "Failed to resolve hostname"), and
+    # never printed: some of its messages name the URL, and stderr is for state lines
+    av.logging.set_level(av.logging.ERROR)
+    logging.getLogger("libav").addHandler(logging.NullHandler())
+    logging.getLogger("libav").propagate = False
     url = args.url or sys.stdin.readline().strip()
     stop = threading.Event()
     threading.Thread(target=_until_eof, args=(sys.stdin, stop), name="stdin", daemon=True).start()

@@ -79,6 +79,7 @@ async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpSer
     nobody = RtmpServer(server.folder.parent / "nobody")  # a port nothing listens on
     refused = RtmpPush(nobody.url("k"), program.playlist, first_delay=0.5, max_delay=1.0)
     rejected = RtmpPush(server.url("k", app="tidak-ada"), program.playlist, first_delay=0.5, max_delay=1.0)
+    unknown = RtmpPush("rtmp://tidak-ada.invalid/live/kunci-siaran-1", program.playlist, first_delay=0.5, max_delay=1.0)
     bad = RtmpPush("http://127.0.0.1/live/k", program.playlist)
     try:
         assert (bad.state, bad.reason) == ("failed", "bad_url") and "rtmp://" in bad.detail
@@ -86,8 +87,10 @@ async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpSer
         assert refused.reason == "refused" and refused.detail == "Connection refused"
         await settles(rejected, "failed")
         assert rejected.reason == "rejected" and "stream key" in rejected.detail
+        await settles(unknown, "failed")
+        assert unknown.reason == "unreachable" and "tidak-ada.invalid" in unknown.detail
         await asyncio.sleep(2.0)  # it keeps trying, and keeps saying why
         assert (refused.state, refused.reason) == ("failed", "refused")
         assert refused._child is not None and refused._child.starts >= 2
     finally:
-        await asyncio.gather(refused.close(), rejected.close(), bad.close())
+        await asyncio.gather(refused.close(), rejected.close(), unknown.close(), bad.close())
