@@ -100,6 +100,12 @@ class LiveProgram:
         self._process = None
 
 
+def codecs(url: str, timeout: float = 15.0) -> list[str]:
+    """The codecs of an RTMP stream's tracks, as a subscriber sees them."""
+    with av.open(url, timeout=timeout) as container:
+        return sorted(s.codec_context.name for s in container.streams)
+
+
 def video_frames(url: str, count: int, timeout: float = 15.0) -> list[tuple[int, int, float]]:
     """Subscribe to an RTMP stream and decode ``count`` video frames: each one's size and time (s)."""
     frames: list[tuple[int, int, float]] = []

@@ -34,6 +34,7 @@ from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
 from recordings.follow import Follower, Segment, parse
+from recordings.rtmp import stream_key
 
 FAILURES = ("refused", "unreachable", "rejected", "dropped", "bad_url", "error")
 POLL = 0.2  # seconds between looks at the playlist: well under a segment
@@ -107,11 +108,6 @@ def failure(exc: BaseException, key: str) -> tuple[str, str]:
     else:
         code = "error"
     return code, detail
-
-
-def stream_key(url: str) -> str:
-    """The last part of the URL's path: where YouTube, Facebook and nginx-rtmp take the key."""
-    return url.split("?", 1)[0].rstrip("/").rpartition("/")[2]
 
 
 def say(state: str) -> None:

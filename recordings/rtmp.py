@@ -40,6 +40,11 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def stream_key(url: str) -> str:
+    """The last part of the URL's path: where YouTube, Facebook and nginx-rtmp take the key."""
+    return url.split("?", 1)[0].rstrip("/").rpartition("/")[2]
+
+
 def masked(url: str) -> str:
     """scheme://host[:port]/application/**** — the URL without its key, user or query."""
     try:
@@ -112,5 +117,6 @@ class RtmpPush:
             self._trouble("exited", reason)
 
     def _trouble(self, code: str, detail: str) -> None:
-        self.reason, self.detail = code, detail
+        # the child masks the key itself; a crash's last line might not have
+        self.reason, self.detail = code, detail.replace(stream_key(self._url), "****")
         self.state = "reconnecting" if self._ever_live else "failed"

@@ -8,8 +8,8 @@ from fractions import Fraction
 import av
 import pytest
 
-from recordings.push import Pace, Timeline, failure, stream_key
-from recordings.rtmp import masked, url_problem
+from recordings.push import Pace, Timeline, failure
+from recordings.rtmp import masked, stream_key, url_problem
 
 TS = Fraction(1, 90000)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.rtmp import SIZE, LiveProgram, RtmpServer, video_frames
+from harness.rtmp import SIZE, LiveProgram, RtmpServer, codecs, video_frames
 from recordings.rtmp import RtmpPush
 
 
@@ -46,6 +46,7 @@ async def test_the_program_reaches_the_rtmp_server_through_a_composer_restart_an
         await settles(push, "live")
         frames = await asyncio.to_thread(video_frames, url, 25)
         assert [f[:2] for f in frames] == [SIZE] * 25
+        assert await asyncio.to_thread(codecs, url) == ["aac", "h264"]  # both carried, as they came
 
         # the composer is killed and starts again: a discontinuity; the same child carries on
         reading = asyncio.create_task(asyncio.to_thread(video_frames, url, 200, 20.0))
@@ -77,8 +78,8 @@ async def test_the_program_reaches_the_rtmp_server_through_a_composer_restart_an
 
 async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpServer, program: LiveProgram) -> None:
     nobody = RtmpServer(server.folder.parent / "nobody")  # a port nothing listens on
-    refused = RtmpPush(nobody.url("k"), program.playlist, first_delay=0.5, max_delay=1.0)
-    rejected = RtmpPush(server.url("k", app="tidak-ada"), program.playlist, first_delay=0.5, max_delay=1.0)
+    refused = RtmpPush(nobody.url("kunci-1"), program.playlist, first_delay=0.5, max_delay=1.0)
+    rejected = RtmpPush(server.url("kunci-2", app="tidak-ada"), program.playlist, first_delay=0.5, max_delay=1.0)
     unknown = RtmpPush("rtmp://tidak-ada.invalid/live/kunci-siaran-1", program.playlist, first_delay=0.5, max_delay=1.0)
     bad = RtmpPush("http://127.0.0.1/live/k", program.playlist)
     try:
