@@ -2,9 +2,11 @@
 
 :class:`RtmpServer` is Debian's nginx with libnginx-mod-rtmp, a process of the test's own (temp
 prefix, free port, stopped by its PID), which can be stopped and started again on the same port as a
-far end that drops. :class:`LiveProgram` is Debian's ffmpeg writing what the composer writes: a
-sliding-window playlist of MPEG-TS segments, H.264 1280x720 at 25 fps and AAC, in real time; started
-again it appends to the same playlist after an EXT-X-DISCONTINUITY, as a restarted composer does.
+far end that drops. :class:`FfmpegProgram` is Debian's ffmpeg writing what the composer writes: a
+sliding-window playlist of MPEG-TS segments, H.264 1280x720 at 25 fps and AAC, in real time. Unlike
+``harness.program.LiveProgram`` (PyAV in threads of the test's own process) it is a process that can
+be SIGKILLed mid-segment like a crashed composer; started again it numbers on in the same playlist
+after an EXT-X-DISCONTINUITY, as a restarted composer does.
 """
 
 from __future__ import annotations
@@ -67,10 +69,11 @@ class RtmpServer:
         self._process = None
 
 
-class LiveProgram:
-    def __init__(self, folder: Path) -> None:
+class FfmpegProgram:
+    def __init__(self, folder: Path, *, fragmented: bool = False) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.playlist = folder / "index.m3u8"
+        self.fragmented = fragmented  # fragmented MP4 segments after an EXT-X-MAP, not MPEG-TS
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -83,6 +86,7 @@ class LiveProgram:
             "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-b:v", "1500k",
             "-c:a", "aac", "-b:a", "96k",
             "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+            "-hls_segment_type", "fmp4" if self.fragmented else "mpegts",
             "-hls_flags", "delete_segments+append_list+omit_endlist", str(self.playlist),
         ], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

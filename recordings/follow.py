@@ -15,13 +15,14 @@ class Segment:
     uri: str  # relative to the playlist
     duration: float
     discontinuity: bool  # the encoder began again here: timestamps do not follow on from the last segment
+    init: str | None = None  # fragmented MP4: the initialisation section (EXT-X-MAP) the segment needs before it
 
 
 def parse(text: str) -> list[Segment]:
     """The segments a live playlist lists. A line still being written (no newline yet) is left out:
     the writer may be halfway through a segment's name. A malformed number raises ValueError."""
     lines = text.split("\n")[:-1]  # the part after the last newline is incomplete, or empty
-    sequence, duration, discontinuity = 0, 0.0, False
+    sequence, duration, discontinuity, init = 0, 0.0, False, None
     segments: list[Segment] = []
     for raw in lines:
         line = raw.strip()
@@ -29,12 +30,23 @@ def parse(text: str) -> list[Segment]:
             sequence = int(line.partition(":")[2])
         elif line == "#EXT-X-DISCONTINUITY":
             discontinuity = True
+        elif line.startswith("#EXT-X-MAP:"):
+            init = _attribute(line, "URI")
         elif line.startswith("#EXTINF:"):
             duration = float(line.partition(":")[2].partition(",")[0])
         elif line and not line.startswith("#"):
-            segments.append(Segment(sequence, line, duration, discontinuity))
+            segments.append(Segment(sequence, line, duration, discontinuity, init))
             sequence, duration, discontinuity = sequence + 1, 0.0, False
     return segments
+
+
+def _attribute(line: str, name: str) -> str:
+    """A quoted attribute of a tag: ``#EXT-X-MAP:URI="init.mp4"`` → ``init.mp4``."""
+    for part in line.partition(":")[2].split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == name:
+            return value.strip().strip('"')
+    raise ValueError(f"{line!r} has no {name}")
 
 
 class Follower:

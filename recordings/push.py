@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import io
 import logging
 import os
 import sys
@@ -140,7 +141,7 @@ class Push:
         timeline, pace, live = Timeline(), Pace(), False
         for path, segment in self._segments():
             try:
-                source = av.open(str(path))
+                source = _open(path, segment)
             except (av.FFmpegError, OSError):
                 continue  # gone already (the window slid past it) or unreadable: the next one
             with source:
@@ -200,6 +201,13 @@ class Push:
             out.close()
         except (av.FFmpegError, OSError):
             pass  # the far end is gone already: nothing left to finish
+
+
+def _open(path: Path, segment: Segment) -> InputContainer:
+    """An MPEG-TS segment stands alone; a fragmented MP4 one needs its initialisation section first."""
+    if segment.init is None:
+        return av.open(str(path))
+    return av.open(io.BytesIO((path.parent / segment.init).read_bytes() + path.read_bytes()), "r")
 
 
 def _packets(source: InputContainer) -> Iterator[av.Packet[Stream]]:

@@ -21,6 +21,14 @@ def test_parse_numbers_segments_from_the_media_sequence_and_marks_discontinuitie
         Segment(7, "seg7.ts", 1.96, False), Segment(8, "seg8.ts", 1.96, True), Segment(9, "seg9.ts", 1.96, False)]
 
 
+def test_fragmented_mp4_segments_name_their_initialisation_section() -> None:
+    text = '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n#EXT-X-MAP:URI="init-2.mp4"\n#EXTINF:2.0,\nseg-3.m4s\n'
+    assert parse(text) == [Segment(3, "seg-3.m4s", 2.0, False, "init-2.mp4")]
+    assert parse(playlist(0, 1))[0].init is None
+    with pytest.raises(ValueError):
+        parse("#EXTM3U\n#EXT-X-MAP:BYTERANGE=10\nseg.m4s\n")
+
+
 def test_a_line_still_being_written_is_left_out() -> None:
     assert [s.uri for s in parse(playlist(0, 2, tail="#EXTINF:2.0,\nseg2.t"))] == ["seg0.ts", "seg1.ts"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.rtmp import SIZE, LiveProgram, RtmpServer, codecs, video_frames
+from harness.rtmp import SIZE, FfmpegProgram, RtmpServer, codecs, video_frames
 from recordings.rtmp import RtmpPush
 
 
@@ -22,8 +22,8 @@ def server(tmp_path: Path) -> Iterator[RtmpServer]:
 
 
 @pytest.fixture
-def program(tmp_path: Path) -> Iterator[LiveProgram]:
-    live = LiveProgram(tmp_path / "program" / "main")
+def program(tmp_path: Path) -> Iterator[FfmpegProgram]:
+    live = FfmpegProgram(tmp_path / "program" / "main")
     live.start()
     yield live
     live.stop()
@@ -38,7 +38,7 @@ async def settles(push: RtmpPush, state: str, timeout: float = 30.0) -> None:
 
 
 async def test_the_program_reaches_the_rtmp_server_through_a_composer_restart_and_a_far_end_drop(
-        server: RtmpServer, program: LiveProgram) -> None:
+        server: RtmpServer, program: FfmpegProgram) -> None:
     url = server.url("sesi-uji-kunci-rahasia")
     push = RtmpPush(url, program.playlist, first_delay=0.5, max_delay=2.0)
     try:
@@ -76,7 +76,7 @@ async def test_the_program_reaches_the_rtmp_server_through_a_composer_restart_an
     await push.close()  # twice is harmless
 
 
-async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpServer, program: LiveProgram) -> None:
+async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpServer, program: FfmpegProgram) -> None:
     nobody = RtmpServer(server.folder.parent / "nobody")  # a port nothing listens on
     refused = RtmpPush(nobody.url("kunci-1"), program.playlist, first_delay=0.5, max_delay=1.0)
     rejected = RtmpPush(server.url("kunci-2", app="tidak-ada"), program.playlist, first_delay=0.5, max_delay=1.0)
@@ -95,3 +95,18 @@ async def test_a_push_that_cannot_get_through_fails_and_says_why(server: RtmpSer
         assert refused._child is not None and refused._child.starts >= 2
     finally:
         await asyncio.gather(refused.close(), rejected.close(), unknown.close(), bad.close())
+
+
+async def test_fragmented_mp4_segments_are_pushed_too(server: RtmpServer, tmp_path: Path) -> None:
+    program = FfmpegProgram(tmp_path / "fmp4", fragmented=True)
+    program.start()
+    url = server.url("kunci-fmp4")
+    push = RtmpPush(url, program.playlist, first_delay=0.5, max_delay=2.0)
+    try:
+        await settles(push, "live")
+        assert "#EXT-X-MAP" in program.playlist.read_text()
+        frames = await asyncio.to_thread(video_frames, url, 25)
+        assert [f[:2] for f in frames] == [SIZE] * 25
+    finally:
+        await push.close()
+        program.stop()

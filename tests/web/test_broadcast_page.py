@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from harness.hub import start_hub
-from harness.rtmp import LiveProgram, RtmpServer
+from harness.rtmp import FfmpegProgram, RtmpServer
 from harness.sample import VENUE, small_roster
 from recordings.paths import program_dir
 from server.keys import BROADCASTS, CONFIG, SESSIONS, SIGNER
@@ -30,7 +30,7 @@ async def pushing(tmp_path: Path) -> AsyncIterator[tuple[Site, RtmpServer]]:
     runner, url, app = await start_hub(tmp_path, "sqlite", f"mhweb-{secrets.token_hex(4)}",
                                        rtmp_urls=(server.url(KEY),))
     sid, links = await found_session(app[SESSIONS], app[SIGNER], url, "Musrenbang Uji Siaran", small_roster(), VENUE)
-    program = LiveProgram(program_dir(app[CONFIG].recordings_root, sid) / "main")
+    program = FfmpegProgram(program_dir(app[CONFIG].recordings_root, sid) / "main")
     program.start()
     app[BROADCASTS].open(sid)  # what the session lifecycle does when the session goes live
     try:
