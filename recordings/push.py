@@ -11,7 +11,8 @@ goes on stderr, one line per change, never naming the key:
 
     state waiting | state connecting | state live | state failed CODE: detail
 
-and exits 1 after a failure; the hub starts it again. CODE is one of :data:`FAILURES`.
+and exits 1 after a failure; the hub starts it again. CODE is one of
+:data:`recordings.rtmp.FAILURES`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from av.stream import Stream
 from recordings.follow import Follower, Segment, parse
 from recordings.rtmp import stream_key
 
-FAILURES = ("refused", "unreachable", "rejected", "dropped", "bad_url", "error")
 POLL = 0.2  # seconds between looks at the playlist: well under a segment
 STALL = 15.0  # seconds one write may take before the far end counts as gone (a TCP write can hang for minutes)
 _JUMP = Fraction(2)  # seconds between one segment's end and the next one's start that mean a new run
@@ -88,7 +88,7 @@ class Pace:
 
 
 def failure(exc: BaseException, key: str) -> tuple[str, str]:
-    """Which of :data:`FAILURES` an error is, and what libav said, with the stream key masked."""
+    """Which of ``FAILURES`` an error is, and what libav said, with the stream key masked."""
     said = getattr(exc, "log", None)  # PyAV keeps libav's last message: (level, module, text)
     text = said[2].strip() if isinstance(said, tuple) and len(said) == 3 and isinstance(said[2], str) else ""
     number = getattr(exc, "errno", None)

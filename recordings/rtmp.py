@@ -21,6 +21,8 @@ from recordings.child import Child
 from recordings.scene import Scene
 
 PushState = Literal["waiting", "connecting", "live", "reconnecting", "failed", "stopped"]
+# why a push failed, as the child says it on stderr (the page translates each)
+FAILURES = ("refused", "unreachable", "rejected", "dropped", "bad_url", "error")
 
 
 def url_problem(url: str) -> str | None:
@@ -62,7 +64,7 @@ class RtmpPush:
     def __init__(self, url: str, playlist: Path, *, first_delay: float = 1.0, max_delay: float = 30.0) -> None:
         self.target = masked(url)
         self.state: PushState = "connecting"
-        self.reason = ""  # a recordings.push.FAILURES code, or "exited" (the child died without saying why)
+        self.reason = ""  # one of FAILURES, or "exited" (the child died without saying why)
         self.detail = ""  # what the far end or libav said, the key masked
         self.closed = False
         self._url = url
@@ -104,7 +106,7 @@ class RtmpPush:
             self.state, self.reason, self.detail, self._ever_live = "live", "", "", True
         elif word == "failed":
             code, _, detail = rest.partition(": ")
-            self._trouble(code, detail)
+            self._trouble(code if code in FAILURES else "error", detail)
             self._said_why = True
         elif self.state in ("waiting", "connecting"):  # after trouble, the trouble shows until it is live again
             if word == "waiting":

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from recordings.push import Pace, Timeline, failure
-from recordings.rtmp import masked, stream_key, url_problem
+from recordings.rtmp import FAILURES, masked, stream_key, url_problem
 
 TS = Fraction(1, 90000)
 
@@ -58,6 +58,9 @@ def test_failures_are_named_and_never_show_the_key() -> None:
     assert failure(av.error.OSError(5, "Input/output error"), key)[0] == "rejected"
     said = av.error.OSError(5, "Input/output error", None, (16, "tcp", f"Failed to resolve hostname x/{key}\n"))
     assert failure(said, key) == ("unreachable", "Failed to resolve hostname x/****")
+    assert failure(ValueError("odd"), key) == ("error", "odd")
+    # every name it gives is one the hub keeps and the page translates (tests/web/test_catalogs.py)
+    assert {"refused", "unreachable", "rejected", "dropped", "bad_url", "error"} == set(FAILURES)
 
 
 @pytest.mark.parametrize(("url", "shown"), [

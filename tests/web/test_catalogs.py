@@ -12,6 +12,7 @@ from yarl import URL
 
 from harness.hub import start_hub
 from harness.sample import VENUE, small_roster
+from recordings.rtmp import FAILURES
 from rooms.carry import RANKED
 from rooms.commands import BIDANG, ELECTORATES, METHODS, SCALES, SUMBER_DANA
 from rooms.session import LEVELS
@@ -41,7 +42,7 @@ FAMILIES = {
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),
     "broadcast.state": ("waiting", "connecting", "live", "reconnecting", "failed", "stopped"),
-    "broadcast.reason": ("refused", "unreachable", "rejected", "dropped", "bad_url", "error", "exited"),
+    "broadcast.reason": (*FAILURES, "exited"),
     "proposal.field": ("title", "description", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",
                        "sumber_dana", "scale"),
 }
