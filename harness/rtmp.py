@@ -82,7 +82,8 @@ class FfmpegProgram:
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
             "-f", "lavfi", "-i", f"testsrc=size={width}x{height}:rate=25",
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-bf", "2",  # B-frames, as a composer may have: a segment's first dts comes before its first pts
             "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-b:v", "1500k",
             "-c:a", "aac", "-b:a", "96k",
             "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",

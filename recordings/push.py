@@ -41,6 +41,7 @@ from recordings.rtmp import stream_key
 POLL = 0.2  # seconds between looks at the playlist: well under a segment
 STALL = 15.0  # seconds one write may take before the far end counts as gone (a TCP write can hang for minutes)
 _JUMP = Fraction(2)  # seconds between one segment's end and the next one's start that mean a new run
+_BUMP = Fraction(1, 2)  # seconds a new run may be moved on to keep timestamps going forward
 _SLACK = 1.0  # seconds behind real time after which the clock starts again instead of catching up
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ETIMEDOUT, errno.EHOSTDOWN}
 
@@ -62,12 +63,20 @@ class Timeline:
 
     def place(self, stream: int, pts: int | None, dts: int, duration: int, time_base: Fraction
               ) -> tuple[int | None, int] | None:
-        """The packet's output (pts, dts) in its own time base, or None if it would go back."""
+        """The packet's output (pts, dts) in its own time base, or None if it would go back far."""
         assert self._offset is not None, "segment() first"
         shift = round(self._offset / time_base)
         dts += shift
-        if stream in self._last and dts <= self._last[stream]:
-            return None
+        last = self._last.get(stream)
+        if last is not None and dts <= last:
+            # A new run's stream may begin a little before the segment's start (with B-frames its first
+            # dts comes before the first pts): everything moves on that little, the keyframe is kept.
+            # A packet far back is out of place: it is dropped rather than delay all the rest.
+            bump = last + max(duration, 1) - dts
+            if bump * time_base > _BUMP:
+                return None
+            self._offset += bump * time_base
+            shift, dts = shift + bump, dts + bump
         self._last[stream] = dts
         self.end = max(self.end, (dts + duration) * time_base)
         return (None if pts is None else pts + shift), dts

@@ -37,8 +37,17 @@ def test_a_jump_without_the_tag_is_a_new_run_too_and_nothing_goes_back() -> None
     line.place(0, 0, 0, 90000, TS)
     line.segment(Fraction(600), False)  # ten minutes on: the writer restarted without saying so
     assert line.place(0, 600 * 90000, 600 * 90000, 3600, TS) == (90000, 90000)
-    assert line.place(0, 600 * 90000 - 1, 600 * 90000 - 1, 3600, TS) is None  # would go back: dropped
+    assert line.place(0, 590 * 90000, 590 * 90000, 3600, TS) is None  # ten seconds back: out of place, dropped
     assert line.place(1, 600 * 90000 - 1, 600 * 90000 - 1, 3600, TS) is not None  # each stream on its own
+
+
+def test_a_new_run_whose_first_dts_comes_before_its_start_moves_on_and_keeps_its_keyframe() -> None:
+    line = Timeline()
+    line.segment(Fraction(0), False)
+    assert line.place(0, 0, 0, 3600, TS) == (0, 0)  # ends at 3600
+    line.segment(Fraction(5), True)  # a B-frame encoder: pts starts at 5 s, the first dts 80 ms before
+    assert line.place(0, 5 * 90000, 5 * 90000 - 7200, 3600, TS) == (3600 + 7200, 3600)
+    assert line.place(0, 5 * 90000 + 3600, 5 * 90000 - 3600, 3600, TS) == (3600 + 10800, 7200)  # spacing kept
 
 
 def test_pacing_waits_for_a_packets_time_and_does_not_catch_up_after_a_stall() -> None:
