@@ -2,6 +2,8 @@
 
     {root}/{session}/program/master.m3u8        live master playlist: the rungs
     {root}/{session}/program/{rung}/index.m3u8  a rung's live playlist ("main" 1280x720, "low" 640x360)
+    {root}/{session}/program/{rung}/seg-00001.ts its MPEG-TS segments, numbered on across restarts
+    {root}/{session}/program/{rung}/segments.jsonl  the composer's journal of them (recordings/segments.py)
     {root}/{session}/program/vod.m3u8           after close: the complete recording, every rung
     {root}/{session}/program/program.json       when the program started and ended, its restarts
     {root}/{session}/tracks/                    the clips of each published track
