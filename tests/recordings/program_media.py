@@ -15,7 +15,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from harness.peers import make_opus
+from harness.peers import Clip, _encode, make_opus
 from recordings.pipe import pack_control, pack_frame
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
@@ -118,3 +118,12 @@ def shown(playlist: Path) -> list[Shown]:
 
 def near(colour: tuple[int, int, int], expected: tuple[int, int, int], tolerance: int = 40) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(colour, expected, strict=True))
+
+
+def solid_clip(rgb: tuple[int, int, int], width: int = 640, height: int = 360) -> Clip:
+    """A harness clip (for a real aiortc publisher) of one solid colour."""
+    picture = np.zeros((height, width, 3), np.uint8)
+    picture[:] = rgb
+    pictures = [av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p") for _ in range(FPS)]
+    return Clip("VP8", FPS, _encode("VP8", pictures, FPS, 300_000, gop=10_000),
+                _encode("VP8", pictures, FPS, 300_000, gop=1))
