@@ -212,7 +212,8 @@ class Program:
                            for rung in self.rungs]
         self.canvas = Canvas(self.rungs[0].width, self.rungs[0].height)
         self.audio_pts = PRIMING
-        write_atomically(out / "master.m3u8", master_playlist(self.rungs, "index.m3u8"))
+        self._listed = False  # master.m3u8 written: only once every rung's playlist exists, or a player 404s
+
 
     def write(self, layout: Layout, inputs: Inputs, tick: int, wall: float) -> None:
         frame = self.canvas.draw(layout, inputs.picture)
@@ -227,6 +228,9 @@ class Program:
                     rendition.begin(wall - (tick - packet.pts) / FPS, packet.pts, stream, self.encoders.audio)
                 rendition.mux(packet)
         self._sound(inputs.mix(layout.audio), tick)
+        if not self._listed and all(rendition.segments for rendition in self.renditions):
+            write_atomically(self.out / "master.m3u8", master_playlist(self.rungs, "index.m3u8"))
+            self._listed = True
 
     def _sound(self, samples: NDArray[np.float32], tick: int) -> None:
         fifo = self.encoders.fifo
