@@ -46,7 +46,7 @@ class ProgramFeed:
         preset: str = "veryfast",
         audio_bitrate: int = 128_000,
         segment_seconds: float = 2.0,
-        pipe_limit: int = 4 << 20,
+        pipe_limit: int = 1 << 20,  # ~3 s of the inputs: a composer further behind loses frames, not latency
     ) -> None:
         self.relay = relay
         self.folder = program_dir(root, session)
