@@ -12,7 +12,7 @@ if [ "${1:-}" = "--test" ]; then
   command -v zbarimg >/dev/null || need+=(zbar-tools)  # reads the join sheets' QR codes back
   # the RTMP push is read back from a real RTMP server, fed a live HLS program written by ffmpeg
   [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(nginx libnginx-mod-rtmp)
-  command -v ffmpeg >/dev/null || need+=(ffmpeg)
+  command -v ffmpeg >/dev/null || need+=(ffmpeg)  # also bench/program.py's baseline for the composer
 fi
 if ((${#need[@]})); then
   echo "installing ${need[*]} (Debian packages)"
