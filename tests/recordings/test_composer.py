@@ -119,7 +119,10 @@ def test_after_a_sigkill_the_next_composer_continues_the_numbering_after_a_disco
     assert second.stdin is not None
     feeder = Feeder(second.stdin)  # type: ignore[arg-type]
     feeder.send(track(1, "venue") + scene())
-    feeder.play(2.5, {1: blue})
+    for _ in range(20):  # until the new run has written a whole segment
+        feeder.play(0.5, {1: blue})
+        if (tmp_path / "main" / "seg-00004.ts").exists():
+            break
     stop(second)
     vod = (tmp_path / "main" / "vod.m3u8").read_text()
     names = [line for line in vod.splitlines() if line.startswith("seg-")]
