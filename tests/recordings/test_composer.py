@@ -66,7 +66,8 @@ def test_the_venue_then_the_floor_holder_large_with_the_venue_small(
     before = [f for f in frames if f.wall < switched]
     assert before and all(near(f.centre, RED) for f in before[5:])
     first_blue = next(f for f in frames if near(f.centre, BLUE))
-    assert switched <= first_blue.wall + 0.1 and first_blue.wall - switched <= 1.0
+    # a composer behind its clock stamps a frame a little before it was drawn: the lower bound has slack
+    assert switched <= first_blue.wall + 0.5 and first_blue.wall - switched <= 1.0
     assert all(near(f.centre, BLUE) and near(f.pip, RED) for f in frames if f.wall > first_blue.wall + 0.1)
     assert len(list(shown(tmp_path / "low" / "vod.m3u8"))) == len(frames)
     with av.open(str(tmp_path / "main" / "vod.m3u8")) as container:
