@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -76,35 +76,45 @@ async def _long_session(url: str, proposers: int, per: int, voters: int, rounds:
     return sid, ballot, options, [signer().issue(sid, Kind.VILLAGE, c, c) for c in villages[:voters]], version
 
 
-class MinutesLoop:
-    """Downloads the draft minutes one after another in a thread of its own until stopped."""
+def _download_loop(url: str, sid: str, stop: Any, out: Any) -> None:
+    """Download the draft minutes one after another until ``stop``; report the build times."""
 
-    def __init__(self, url: str, sid: str) -> None:
-        self.url, self.sid = url, sid
-        self.stop = threading.Event()
-        self.builds: list[float] = []
-        self.size = 0
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()))
-
-    async def _run(self) -> None:
-        token = signer().issue(self.sid, Kind.CHAIR, "chair")
+    async def run() -> None:
+        builds, size = [], 0
+        token = signer().issue(sid, Kind.CHAIR, "chair")
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
-            while not self.stop.is_set():
+            while not stop.is_set():
                 start = time.perf_counter()
-                async with http.get(f"{self.url}/api/sessions/{self.sid}/minutes.pdf") as r:
+                async with http.get(f"{url}/api/sessions/{sid}/minutes.pdf") as r:
                     body = await r.read()
                     assert r.status == 200, body[:200]
-                self.builds.append(time.perf_counter() - start)
-                self.size = len(body)
+                builds.append(time.perf_counter() - start)
+                size = len(body)
+        out.put({"builds": builds, "size": size})
+
+    asyncio.run(run())
+
+
+class MinutesLoop:
+    """The download loop in a process of its own: the load processes fork from a parent with no
+    threads (a fork beside a running event loop thread could hang on a lock the thread held)."""
+
+    def __init__(self, url: str, sid: str) -> None:
+        self._stop, self._out = mp.Event(), mp.Queue()
+        self._proc = mp.Process(target=_download_loop, args=(url, sid, self._stop, self._out))
+        self.builds: list[float] = []
+        self.size = 0
 
     def __enter__(self) -> MinutesLoop:
-        self._thread.start()
-        time.sleep(0.5)  # the first build is under way when the window opens
+        self._proc.start()
+        time.sleep(1.0)  # the first build is under way when the window opens
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self._thread.join(120)
+        self._stop.set()
+        report = self._out.get(timeout=120)
+        self._proc.join(30)
+        self.builds, self.size = report["builds"], report["size"]
 
 
 def main() -> None:
