@@ -14,7 +14,7 @@ from typing import Any
 from moderation import desk as moderation_desk
 from moderation import floor, permissions, queue, stage
 from moderation.desk import Desk
-from rooms import agenda, attendance, ballot, carry, proposal, session
+from rooms import agenda, attendance, ballot, carry, delegates, proposal, session
 from rooms import record as rooms_record
 from rooms.actors import Actor, Kind, Role
 from rooms.commands import Command
@@ -43,6 +43,7 @@ READ_MODELS: Mapping[str, ReadModel] = {
     "queue": lambda a, _: queue.view(a._desk, a._record),
     "floor": lambda a, _: floor.view(a._desk, a._record),
     "speaking": lambda a, _: floor.speaking_view(a._desk, a._record),
+    "delegates": lambda a, audience: delegates.view(a._record, audience),
 }
 
 # Which read models each event type changes (the shell pushes only those). "mine", a village's own
@@ -78,6 +79,7 @@ TOUCHES: Mapping[str, frozenset[str]] = {
     **dict.fromkeys(("screen.started", "screen.stopped"), frozenset({"floor"})),
     "village.promoted": frozenset({"roster"}),
     "village.demoted": frozenset({"roster"}),
+    "delegates.set": frozenset({"delegates"}),
 }
 
 # Read models pushed by row: a push carries the rows its events touched, not the whole model (a board of

@@ -55,6 +55,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "screen.stop": frozenset({Role.CHAIR.value, Role.SYSTEM.value}),  # the hub, when the chair's media stops
     "village.promote": _STAFF,
     "village.demote": _STAFF,
+    "delegates.set": _STAFF,
     "credential.revoke": _STAFF | {ADMIN},
     "credential.reissue": _STAFF | {ADMIN},
 }

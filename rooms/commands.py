@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rooms.delegates import MAX_DELEGATES
 from rooms.errors import Invalid, UnknownCommand
 from rooms.schema import Choice, Field, Flag, ListOf, Nullable, Obj, Positive, Text, Whole, opt
 
@@ -106,6 +107,11 @@ SCHEMAS: Mapping[str, Obj] = {
         "screen.stop": _nothing,
         "village.promote": _village,
         "village.demote": _village,
+        "delegates.set": {"delegates": Field(ListOf(Obj({
+            "name": Field(Text(120)),
+            "village": opt(_CODE),
+            "role": opt(Text(80)),  # e.g. "Kepala Desa", "BPD", "perwakilan perempuan"
+        }), 0, MAX_DELEGATES))},
         "credential.revoke": {"holder": Field(Text(80))},  # "chair", "mod:<n>" or a village code
         "credential.reissue": {"holder": Field(Text(80))},
     }.items()

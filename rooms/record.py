@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import agenda, attendance, ballot, carry, proposal, session
+from rooms import agenda, attendance, ballot, carry, delegates, proposal, session
 from rooms.actors import Actor
 from rooms.agenda import Agenda
 from rooms.attendance import Attendance
@@ -31,8 +31,9 @@ class Record:
     ballots: Ballots = field(default_factory=Ballots)
     revoked: set[str] = field(default_factory=set)  # credential ids (logs from before generations)
     generations: dict[str, int] = field(default_factory=dict)  # holder → its credentials' generation
+    delegates: list[dict[str, Any]] = field(default_factory=list)  # {name, village, role} for the next level
 
 
-_MODULES = (session, attendance, agenda, proposal, ballot, carry)
+_MODULES = (session, attendance, agenda, proposal, ballot, carry, delegates)
 DECIDE: dict[str, Decider] = {name: fn for m in _MODULES for name, fn in m.DECIDE.items()}
 APPLY: dict[str, Applier] = {name: fn for m in _MODULES for name, fn in m.APPLY.items()}

@@ -11,15 +11,17 @@ from aiohttp import web
 from moderation.assembly import Assembly
 from rooms.actors import Kind
 from rooms.ballot import box_digest
-from rooms.errors import DomainError, Forbidden, Invalid, NotFound
+from rooms.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
 from rooms.session import DESA
+from server import minutes
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
+from server.jobs import RUNNING, Result
 from server.joinsheets import entries, join_sheet
-from server.keys import BROADCASTS, CONFIG, METRICS, SESSIONS, SIGNER
+from server.keys import BROADCASTS, CONFIG, JOBS, METRICS, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
 from server.sheets import FORMATS, render
@@ -29,7 +31,8 @@ from service.exports import SHEETS
 _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired": 401, "forbidden": 403,
            "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409,
            "level_mismatch": 409, "already_carried": 409, "nothing_to_carry": 409, "no_next_level": 409,
-           "origin_mismatch": 409, "chain_broken": 422, "carry_mismatch": 422, "too_large": 413}
+           "origin_mismatch": 409, "chain_broken": 422, "carry_mismatch": 422, "too_large": 413,
+           "busy": 503, "log_broken": 500}
 _EXPORT_BATCH = 1000  # log lines per write of an export
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 _MAX_CARRY = 64 * 1024 * 1024  # a carry file holds its session's whole log: a long regency-wide day fits
@@ -294,6 +297,47 @@ async def broadcast(request: web.Request) -> web.Response:
                              headers={"Cache-Control": "no-store"})
 
 
+def _file(result: Result) -> web.Response:
+    return web.Response(body=result.body, content_type=result.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{result.filename}"', "Cache-Control": "no-store"})
+
+
+async def minutes_pdf(request: web.Request) -> web.Response:
+    """The berita acara: a draft (watermarked) while the session runs, the kept final once it is closed.
+    Staff and the operator; built in a worker thread, this request waiting for it."""
+    sid = request.match_info["session"]
+    assembly = await _staff_only(request, sid)
+    app = request.app
+    job = minutes.start(app[JOBS], app[SESSIONS], app[CONFIG], sid, closed=assembly.status == "closed")
+    return _file(await job.outcome())
+
+
+async def minutes_job(request: web.Request) -> web.Response:
+    """Start building the minutes in the background (or join the build under way): the page polls the job."""
+    sid = request.match_info["session"]
+    assembly = await _staff_only(request, sid)
+    app = request.app
+    job = minutes.start(app[JOBS], app[SESSIONS], app[CONFIG], sid, closed=assembly.status == "closed")
+    return web.json_response(job.view(), status=202)
+
+
+async def job_status(request: web.Request) -> web.Response:
+    """A background job's progress (0..1) and state: running, done, failed (with its error code)."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    return web.json_response(request.app[JOBS].get(sid, request.match_info["job"]).view())
+
+
+async def job_file(request: web.Request) -> web.Response:
+    """What a finished job made, as a download (kept for a while after it finishes)."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    job = request.app[JOBS].get(sid, request.match_info["job"])
+    if job.state == RUNNING:
+        raise Conflict("Dokumen masih disiapkan")
+    return _file(await job.outcome())
+
+
 def endpoints() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
@@ -310,4 +354,8 @@ def endpoints() -> list[web.RouteDef]:
         web.post("/api/sessions/{session}/carry", carry_import),
         web.get("/api/sessions/{session}/onward", carried),
         web.get("/api/sessions/{session}/broadcast", broadcast),
+        web.get("/api/sessions/{session}/minutes.pdf", minutes_pdf),
+        web.post("/api/sessions/{session}/minutes.pdf/job", minutes_job),
+        web.get("/api/sessions/{session}/jobs/{job}", job_status),
+        web.get("/api/sessions/{session}/jobs/{job}/file", job_file),
     ]

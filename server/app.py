@@ -21,8 +21,10 @@ from server.bus import RevocationBus
 from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
-from server.keys import BROADCASTS, BROWSERS, CHANNEL, CONFIG, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
+from server.jobs import Jobs
+from server.keys import BROADCASTS, BROWSERS, CHANNEL, CONFIG, JOBS, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
 from server.metrics import Metrics
+from server.minutes import on_close
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
 from server.signalling import Signalling
@@ -78,6 +80,14 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     sessions.listen(pusher.changed)
     yield
     await pusher.close()
+
+
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    """Long work off the event loop (the minutes); a closing session gets its final minutes at once."""
+    app[JOBS] = jobs = Jobs()
+    app[SESSIONS].listen(on_close(jobs, app[SESSIONS], app[CONFIG]))
+    yield
+    await jobs.close()
 
 
 async def _channel(app: web.Application) -> AsyncIterator[None]:
@@ -149,6 +159,6 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
-    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _channel, _media, _revocations, _broadcasts])
+    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _jobs, _channel, _media, _revocations, _broadcasts])
     app.on_shutdown.append(disconnect_all)
     return app

@@ -36,3 +36,23 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def write_once(path: Path, data: bytes) -> bytes:
+    """Keep ``data`` at ``path`` unless a file is there already; returns what the path holds.
+
+    Written whole to a private temporary file, then linked into place: ``link`` refuses an existing
+    name, so of two writers the first wins and nobody ever reads half a file."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes()
+        return data
+    finally:
+        tmp.unlink()

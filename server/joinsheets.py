@@ -46,16 +46,17 @@ def entries(assembly: Assembly, signer: Signer, base_url: str, only: str | None 
     return sorted(out, key=lambda e: (e.village.kecamatan_name, e.village.name))
 
 
-def _qr(url: str) -> ImageReader:
+def qr_png(url: str) -> io.BytesIO:
+    """A link as a QR code in PNG, for reportlab to place (the join sheets, the minutes' hash)."""
     png = io.BytesIO()
     segno.make(url, error="m").save(png, kind="png", scale=6, border=4)
     png.seek(0)
-    return ImageReader(png)
+    return png
 
 
 def _cell(pdf: Canvas, entry: Entry, x: float, y: float, size: float) -> None:
     """One village: its QR code with its name, kecamatan and mode beneath (x, y: the QR's lower left)."""
-    pdf.drawImage(_qr(entry.url), x, y, size, size)
+    pdf.drawImage(ImageReader(qr_png(entry.url)), x, y, size, size)
     pdf.setFont("Helvetica-Bold", 12)
     pdf.drawCentredString(x + size / 2, y - 0.6 * cm, f"Desa {entry.village.name}")
     pdf.setFont("Helvetica", 9)

@@ -10,6 +10,7 @@ from server.broadcast import Broadcasts
 from server.browsers import Browsers
 from server.config import Config
 from server.credentials import Signer
+from server.jobs import Jobs
 from server.metrics import Metrics
 from server.signalling import Signalling
 from server.sockets import Channel
@@ -25,3 +26,4 @@ METRICS = web.AppKey("metrics", Metrics)
 LOG = web.AppKey("log", EventLog)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 SIGNALLING = web.AppKey("signalling", Signalling)
+JOBS = web.AppKey("jobs", Jobs)

@@ -19,8 +19,8 @@ USULAN: dict[str, Any] = {
 
 
 def test_every_named_command_is_known() -> None:
-    assert len(COMMAND_NAMES) == 37
-    assert {"ballot.cast", "hand.raise", "credential.revoke", "spotlight.set"} <= COMMAND_NAMES
+    assert len(COMMAND_NAMES) == 38
+    assert {"ballot.cast", "hand.raise", "credential.revoke", "spotlight.set", "delegates.set"} <= COMMAND_NAMES
 
 
 @pytest.mark.parametrize("name", ["ballot.vote", "", None, 5, ["ballot.cast"]])

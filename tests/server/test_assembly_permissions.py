@@ -58,6 +58,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "screen.stop": {},
     "village.promote": {"village": SARONGAN.id},
     "village.demote": {"village": VENUE},
+    "delegates.set": {"delegates": [{"name": "Siti Aminah", "village": VENUE, "role": "Kepala Desa"}]},
     "credential.revoke": {"holder": ALIYAN.id},  # a hall the matrix does not connect
     "credential.reissue": {"holder": ALIYAN.id},
 }

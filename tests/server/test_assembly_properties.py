@@ -95,6 +95,9 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "screen.stop": st.just({}),
     "village.promote": st.fixed_dictionaries({"village": codes}),
     "village.demote": st.fixed_dictionaries({"village": codes}),
+    "delegates.set": st.fixed_dictionaries({"delegates": st.lists(st.fixed_dictionaries(
+        {"name": st.sampled_from(["Siti", "Made"])}, optional={"village": codes, "role": st.just("BPD")}),
+        max_size=3)}),
     "credential.revoke": st.fixed_dictionaries({"holder": st.sampled_from(["chair", "mod:1"]) | codes}),
     "credential.reissue": st.fixed_dictionaries({"holder": st.sampled_from(["chair", "mod:1"]) | codes}),
 }

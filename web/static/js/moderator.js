@@ -4,7 +4,7 @@ import { $, h, patch } from "./dom.js";
 import { clock, config, number, rupiah, t } from "./i18n.js";
 import { programLink } from "./relay.js";
 import { carryIn } from "./carry.js";
-import { connectPage, credential, notify } from "./live.js";
+import { connectPage, credential, describe, notify } from "./live.js";
 import { ask, asking } from "./ask.js";
 import { closedView } from "./closing.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
@@ -328,6 +328,52 @@ function renderAttendance() {
     h("td", {}, r.headcount ? number(r.headcount.women) : "—"))));
 }
 
+// ---- delegates for the next level: edited here, saved whole (delegates.set) ------------------------
+
+let delegatesEdited = false; // unsaved edits: a push of the list must not wipe them
+
+function delegateRow(d = {}) {
+  const villages = roster(live.models);
+  const select = h("select", { class: "d-village", "aria-label": t("delegates.village") },
+    h("option", { value: "" }, "—"),
+    villages.map((v) => h("option", { value: idOf(v, "village") }, `${v.name} · ${v.kecamatan}`)));
+  select.value = d.village ?? "";
+  return h("tr", {},
+    h("td", {}, h("input", { class: "d-name", maxlength: "120", value: d.name ?? "", "aria-label": t("delegates.name") })),
+    h("td", {}, select),
+    h("td", {}, h("input", { class: "d-role", maxlength: "80", value: d.role ?? "", "aria-label": t("delegates.role") })),
+    h("td", {}, h("button", { type: "button", class: "secondary small", onclick: (e) => {
+      delegatesEdited = true;
+      e.currentTarget.closest("tr").remove();
+    } }, t("delegates.remove"))));
+}
+
+function renderDelegates() {
+  if (delegatesEdited) return;
+  const list = live.models.delegates ?? [];
+  patch($("delegates"), list.length ? list.map(delegateRow) : []);
+}
+
+$("delegates").addEventListener("input", () => (delegatesEdited = true));
+$("delegate-add").addEventListener("click", () => {
+  delegatesEdited = true;
+  const row = delegateRow();
+  $("delegates").append(row);
+  row.querySelector(".d-name").focus();
+});
+$("delegates-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const delegates = [...$("delegates").querySelectorAll("tr")].map((tr) => {
+    const [name, village, role] = [".d-name", ".d-village", ".d-role"].map((c) => tr.querySelector(c).value.trim());
+    return { name, ...(village ? { village } : {}), ...(role ? { role } : {}) };
+  });
+  if (delegates.some((d) => !d.name)) return notify(t("delegates.unnamed"));
+  if (await live.act("delegates.set", { delegates }, e.submitter)) {
+    delegatesEdited = false;
+    notify(t("delegates.saved", { count: delegates.length }), "ok");
+  }
+});
+
 let network = {}; // participant → the relay's latest statistics ("network" every few seconds)
 const lostBefore = new Map(); // participant → packets lost at the report before
 let lossy = new Set(); // participants whose loss grew since the report before
@@ -422,26 +468,39 @@ live.watch((changed) => {
   if (any("roster")) renderVillageSelect();
   if (any("agenda")) renderAgenda();
   if (any("attendance")) renderAttendance();
+  if (any("delegates", "roster")) renderDelegates();
   if (any("roster")) renderNetworkFilters();
   if (any("attendance", "roster")) renderNetwork();
 });
 
 // ---- exports: the session's sheets and its log, fetched with this page's credential -------------
 
+/** A staff route of this session, with this page's credential; a refusal throws in the page's language. */
+async function api(path, init = {}) {
+  const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/${path}`,
+    { ...init, headers: { Authorization: `Bearer ${credential()}` } });
+  if (!reply.ok) {
+    const body = await reply.json().catch(() => null);
+    throw new Error(body?.error ? describe({ code: body.error, message: body.message }) : reply.statusText);
+  }
+  return reply;
+}
+
+async function save(reply) {
+  const url = URL.createObjectURL(await reply.blob());
+  // the hub names the file (Content-Disposition); a blob link would otherwise save as a random name
+  const named = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") ?? "")?.[1];
+  const link = h("a", { href: url, download: named ?? `${config.session}-export` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 async function download(path, button) {
   button.disabled = true;
   try {
-    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/${path}`,
-      { headers: { Authorization: `Bearer ${credential()}` } });
-    if (!reply.ok) throw new Error((await reply.json().catch(() => null))?.message ?? reply.statusText);
-    const url = URL.createObjectURL(await reply.blob());
-    // the hub names the file (Content-Disposition); a blob link would otherwise save as a random name
-    const named = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") ?? "")?.[1];
-    const link = h("a", { href: url, download: named ?? `${config.session}-export` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    await save(await api(path));
   } catch (err) {
     notify(t("export.failed", { reason: err.message }));
   } finally {
@@ -453,6 +512,35 @@ for (const button of document.querySelectorAll("[data-export]")) {
   button.addEventListener("click", () => download(button.dataset.export, button));
 }
 
+
+// The minutes are built in the background on the hub (a long session's take a while): start the job,
+// show its progress, download what it made.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+$("minutes-build").addEventListener("click", async (e) => {
+  const button = e.currentTarget;
+  const bar = $("minutes-progress");
+  button.disabled = true;
+  bar.hidden = false;
+  try {
+    let job = await (await api("minutes.pdf/job", { method: "POST" })).json();
+    while (job.state === "running") {
+      bar.value = job.progress;
+      $("minutes-state").textContent = t("export.minutes_building", { percent: Math.round(job.progress * 100) });
+      await sleep(400);
+      job = await (await api(`jobs/${encodeURIComponent(job.job)}`)).json();
+    }
+    if (job.state === "failed") throw new Error(describe({ code: job.error, message: job.message }));
+    bar.value = 1;
+    await save(await api(`jobs/${encodeURIComponent(job.job)}/file`));
+    $("minutes-state").textContent = t("export.minutes_ready");
+  } catch (err) {
+    $("minutes-state").textContent = "";
+    notify(t("export.failed", { reason: err.message }));
+  } finally {
+    button.disabled = false;
+    bar.hidden = true;
+  }
+});
 
 // ---- the RTMP push: its state changes by itself (the far end drops, comes back), so it is polled --
 
