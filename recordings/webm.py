@@ -14,6 +14,9 @@ import av
 # codec name as aiortc gives it -> (PyAV encoder whose stream parameters WebM needs, RTP clock rate)
 CODECS = {"VP8": ("libvpx", 90000), "opus": ("libopus", 48000)}
 _VP8_START_CODE = b"\x9d\x01\x2a"
+# live: cluster sizes are not patched in afterwards, so a killed recorder leaves a file that plays to its
+# last frame; every packet is flushed, and a cluster lasts at most a second
+_LIVE = {"live": "1", "cluster_time_limit": "1000", "flush_packets": "1"}
 
 
 class WebmClip:
@@ -22,7 +25,7 @@ class WebmClip:
         encoder, clock_rate = CODECS[codec]
         self.path = path
         self._time_base = Fraction(1, clock_rate)
-        self._container = av.open(str(path), "w", format="webm")
+        self._container = av.open(str(path), "w", format="webm", options=_LIVE)
         # rate: a hint for the muxer only; every packet carries its time from the RTP clock
         self._stream = self._container.add_stream(encoder, rate=30 if codec == "VP8" else clock_rate)
         if isinstance(self._stream, av.VideoStream):
