@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,12 +38,18 @@ class Consumers(Protocol):
 
 
 class _Tap(Tap):
-    """A tap that remembers its feed, to ask for the keyframe a split waits for."""
+    """A tap that remembers its feed, to ask for the keyframe a split waits for, and wakes the recorder
+    at its first frame (a session without media starts no process)."""
 
     feed: Feed | None = None
 
+    def __init__(self, link: Link, track: int, source: Source, wake: Callable[[], None]) -> None:
+        super().__init__(link, track, source)
+        self._wake = wake
+
     def take(self, feed: Feed, codec: str, data: bytes, timestamp: int, keyframe: bool) -> None:
         self.feed = feed
+        self._wake()
         super().take(feed, codec, data, timestamp, keyframe)
 
     def lose(self, feed: Feed) -> None:
@@ -66,13 +73,13 @@ class SessionTracks:
     def update(self, scene: Scene) -> None:
         if self.stopped is not None:
             return
-        self.child.start()
         for publisher in set(scene.publishers) - set(self._taps):
             code = scene.codes.get(publisher, publisher.rpartition("/")[2])
             taps = self._taps[publisher] = []
             for kind, layer in TRACKS:
                 self._tracks += 1
-                source, tap = Source(publisher, kind, layer), _Tap(self.link, self._tracks, Source(code, kind, layer))
+                source = Source(publisher, kind, layer)
+                tap = _Tap(self.link, self._tracks, Source(code, kind, layer), self.child.start)
                 taps.append((source, tap))
                 self.relay.consume(source, tap)
         for publisher in set(self._taps) - set(scene.publishers):  # demoted: its clip ends, if it returns one goes on

@@ -11,6 +11,7 @@ from server.browsers import Browsers
 from server.config import Config
 from server.credentials import Signer
 from server.metrics import Metrics
+from server.recording import Recording
 from server.signalling import Signalling
 from server.sockets import Channel
 from service.sessions import Sessions
@@ -25,3 +26,4 @@ METRICS = web.AppKey("metrics", Metrics)
 LOG = web.AppKey("log", EventLog)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 SIGNALLING = web.AppKey("signalling", Signalling)
+RECORDING = web.AppKey("recording", Recording)
