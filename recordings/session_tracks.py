@@ -96,10 +96,11 @@ class SessionTracks:
                         tap.feed.request_keyframe()  # the split waits for it
 
     def state(self) -> dict[str, Any]:
-        """For the moderator page: recording, restarting (and why) or stopped (and why)."""
+        """For the moderator page: waiting for media, starting, running, restarting (and why) or stopped (and why)."""
         if self.stopped is not None:
             return {"part": "tracks", "state": "stopped", "reason": self.stopped}
-        return {"part": "tracks", "state": self.child.state, "reason": self.child.reason,
+        state = "waiting" if self.child.state == "stopped" else self.child.state  # started at the first frame
+        return {"part": "tracks", "state": state, "reason": self.child.reason,
                 "restarts": max(0, self.child.starts - 1)}
 
     def _started(self, process: asyncio.subprocess.Process) -> None:

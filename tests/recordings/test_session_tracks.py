@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import av
+import pytest
 
 from harness.peers import Client, ClipTrack, OpusTrack, connect, wait_for
 from media.relay import Relay
@@ -125,3 +127,29 @@ async def test_a_disk_below_the_floor_stops_the_recorder_with_its_reason(
     await part.close()
     assert "below the floor" in part.state()["reason"] and part.child.starts == 1
     assert "below the floor" in manifest(tmp_path)["stopped"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MB file system (tmpfs), where root may mount one; the test is skipped elsewhere."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+async def test_a_full_disk_stops_the_recorder_with_its_reason_and_the_relay_goes_on(
+    relay: Relay, clients: Callable[..., Client], vp8_clip: Any, opus_packets: Any, tiny_disk: Path
+) -> None:
+    part = SessionTracks(relay, tiny_disk, SESSION)
+    part.update(scene())
+    await publish(relay, clients, vp8_clip, opus_packets)
+    await wait_for(lambda: part.state()["state"] == "stopped", timeout=30)
+    await part.close()
+    assert "No space left" in part.state()["reason"] and part.child.starts == 1  # not started again
+    assert relay.live(HALL) and relay.live(VENUE)  # the media goes on
+    written = list((tiny_disk / SESSION / "tracks").glob("*.webm"))
+    assert written and all(decoded(p) >= 0 for p in written if p.stat().st_size > 4096)
