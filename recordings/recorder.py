@@ -89,7 +89,7 @@ class Recorder:
             if old is not None:  # announced again (a new codec): its clip ends here
                 self._close(old, time.time())
             if codec not in CODECS:
-                print(f"{source.publisher} {source.kind}: codec {codec} cannot be written to WebM", file=sys.stderr)
+                print(f"{source.publisher} {source.kind}: codec {codec} cannot be recorded", file=sys.stderr)
                 return
             self.tracks[number] = _Track(source, codec, Cutter(source, self.folder, next_number(source, self.folder)))
         elif kind == "lost" and (lost := self.tracks.get(int(body["track"]))) is not None:
@@ -103,11 +103,16 @@ class Recorder:
         item = track.cutter.cut(track.codec, message.body, message.timestamp, message.keyframe, now)
         if item is None:
             return  # a delta before a keyframe: the tap has asked for one
-        track.cutter.accepted(item)
         try:
             track.clips.write(item)
         except OSError as exc:
             raise Stop(f"cannot write {item.clip or track.source.publisher}: {exc}") from exc
+        except ValueError as exc:  # this keyframe cannot begin a clip: wait for the next one
+            print(f"{track.source.publisher} {track.source.kind}: {exc}", file=sys.stderr)
+            track.cutter.dropped()
+            track.cutter.split()
+            return
+        track.cutter.accepted(item)
         if item.clip is not None:
             if track.entry is not None:
                 self.manifest.finish(track.entry, now)

@@ -1,4 +1,4 @@
-"""A track recorder: one published track written to WebM clips as the relay forwards it.
+"""A track recorder: one published track written to clips (WebM; H.264 to Matroska) as the relay forwards it.
 
 The clip logic comes in two halves that serve both the in-process :class:`TrackRecorder` and the
 recorder child (``recordings.recorder``): a :class:`Cutter` decides where each forwarded frame goes
@@ -30,7 +30,7 @@ from typing import Protocol
 
 from media.feed import Feed
 from media.routes import Source
-from recordings.webm import CODECS, WebmClip
+from recordings.webm import CODECS, EXTENSION, WebmClip
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,18 @@ class Item:
     codec: str
 
 
-def clip_name(source: Source, number: int) -> str:
-    return f"{source.publisher}-{source.kind}-{source.layer}-{number:03d}.webm"
+def clip_name(source: Source, number: int, codec: str) -> str:
+    return f"{_prefix(source)}{number:03d}.{EXTENSION[codec]}"
+
+
+def _prefix(source: Source) -> str:
+    return f"{source.publisher}-{source.kind}-{source.layer}-"
 
 
 def next_number(source: Source, folder: Path) -> int:
     """The number after the source's clips already in ``folder`` (a restarted recorder goes on)."""
-    prefix = clip_name(source, 0)[:-len("000.webm")]
-    numbers = [int(p.name[len(prefix):-5]) for p in folder.glob(f"{prefix}*.webm") if p.name[len(prefix):-5].isdigit()]
+    prefix = _prefix(source)
+    numbers = [int(n) for p in folder.glob(f"{prefix}*") if (n := p.stem[len(prefix):]).isdigit()]
     return max(numbers, default=0) + 1
 
 
@@ -82,7 +86,7 @@ class Cutter:
         if self.awaiting_keyframe and not keyframe:
             return None
         starts_clip = keyframe and (self._split_wanted or not self.clips)
-        path = self.folder / clip_name(self.source, self.first + len(self.clips)) if starts_clip else None
+        path = self.folder / clip_name(self.source, self.first + len(self.clips), codec) if starts_clip else None
         return Item(data, pts, keyframe, path, codec)
 
     def accepted(self, item: Item) -> None:
@@ -174,7 +178,7 @@ class TrackRecorder:
         if self._closed or self.failed is not None:
             return
         if codec not in CODECS:
-            self.failed = f"codec {codec} cannot be written to WebM"
+            self.failed = f"codec {codec} cannot be recorded"
             log.warning("%s: %s", self.source, self.failed)
             return
         self._feed = feed

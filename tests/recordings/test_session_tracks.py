@@ -16,7 +16,7 @@ import av
 import pytest
 
 from harness.peers import Client, ClipTrack, OpusTrack, connect, wait_for
-from media.relay import Relay
+from media.relay import Relay, RelayConfig
 from recordings.paths import manifest_path, session_dir
 from recordings.scene import Floor, Scene
 from recordings.session_tracks import SessionTracks
@@ -153,3 +153,27 @@ async def test_a_full_disk_stops_the_recorder_with_its_reason_and_the_relay_goes
     assert relay.live(HALL) and relay.live(VENUE)  # the media goes on
     written = list((tiny_disk / SESSION / "tracks").glob("*.webm"))
     assert written and all(decoded(p) >= 0 for p in written if p.stat().st_size > 4096)
+
+
+async def test_an_h264_relay_is_recorded_to_matroska_without_decoding(
+    clients: Callable[..., Client], h264_clip: Any, opus_packets: Any, tmp_path: Path
+) -> None:
+    relay = Relay(RelayConfig(video_codec="H264"))
+    part = SessionTracks(relay, tmp_path, SESSION)
+    try:
+        part.update(scene())
+        await publish(relay, clients, h264_clip, opus_packets)
+        await wait_for(lambda: len(clips_where(tmp_path, grant=None)) == 4, timeout=15)
+        part.update(scene(turn("9")))
+        await wait_for(lambda: len(clips_where(tmp_path, grant="9")) == 4, timeout=15)
+        await part.close()
+    finally:
+        await relay.close()
+    videos = clips_where(tmp_path, kind="video")
+    assert videos and all(c["file"].endswith(".mkv") for c in videos)
+    for clip in videos:
+        path = session_dir(tmp_path, SESSION) / clip["file"]
+        with av.open(str(path)) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+        assert decoded(path) > 0
+    assert all(c["file"].endswith(".webm") for c in clips_where(tmp_path, kind="audio"))
