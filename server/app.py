@@ -124,7 +124,7 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     app[RECORDING] = recording = Recording(app[SESSIONS], config.recordings_root, _recording_parts(app),
                                            config.recordings_min_free << 20)
-    await recording.start()
+    recording.start()
     yield
     await recording.close()
 

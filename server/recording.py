@@ -97,10 +97,21 @@ class Recording:
         self._refused: dict[str, str] = {}  # session → why its recording did not start
         self._grants: dict[str, str | None] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._starting: asyncio.Task[None] | None = None
         sessions.listen(self._changed)
 
-    async def start(self) -> None:
-        """Record the sessions live already (a hub restarted mid-session)."""
+    def start(self) -> None:
+        """Record the sessions live already (a hub restarted mid-session), in the background: folding
+        every session's log must not hold up the hub's start."""
+        self._starting = asyncio.get_running_loop().create_task(self._resume())
+
+    async def _resume(self) -> None:
+        try:
+            await self._resume_live()
+        except Exception:  # the store failing at start: the next change of a session starts its recording
+            log.exception("cannot resume the recordings of the sessions live already")
+
+    async def _resume_live(self) -> None:
         for sid in await self.sessions.ids():
             assembly = await self.sessions.get(sid, fresh=False)
             if assembly.status == _LIVE and sid not in self._live:
@@ -179,6 +190,9 @@ class Recording:
 
     async def close(self) -> None:
         """The hub stops: every part finishes its files."""
+        if self._starting is not None:
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         for sid, live in list(self._live.items()):
             self._close_later(sid, live.parts)
         self._live.clear()
