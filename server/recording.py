@@ -126,6 +126,7 @@ class Recording:
             self._grants[sid] = grant
         if assembly.status == _CLOSED:
             self._refused.pop(sid, None)
+            self._grants.pop(sid, None)
             live = self._live.pop(sid, None)
             if live is not None:
                 self._close_later(sid, live.parts)

@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from recordings.paths import tracks_dir
 from server.keys import CONFIG
-from tests.web.conftest import Pages, Site
+from tests.web.conftest import Pages, Site, screenshot
 from tests.web.test_board_pages import do
 from tests.web.test_session_pages import MODERATOR, online, opened
 
@@ -28,6 +28,8 @@ async def test_the_moderator_sees_the_storage_and_downloads_the_archive(
     await expect(moderator.locator("#storage-state")).to_have_text(re.compile("Merekam setiap kamera"))
     usage = re.compile(r"\(sidang ini 3 MB\) · ruang kosong .* GB dari .* GB \(\d+% terpakai\)")
     await expect(moderator.locator("#storage-usage")).to_contain_text(usage)
+    await moderator.locator("#archive-download").scroll_into_view_if_needed()
+    await screenshot(moderator, "moderator-storage")
 
     async with moderator.expect_download() as download:
         await moderator.get_by_role("button", name="Unduh arsip sidang (TAR)").click()
