@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import av
-import pytest
 
 from harness.peers import Client, ClipTrack, OpusTrack, connect, wait_for
 from media.relay import Relay, RelayConfig
@@ -127,18 +125,6 @@ async def test_a_disk_below_the_floor_stops_the_recorder_with_its_reason(
     await part.close()
     assert "below the floor" in part.state()["reason"] and part.child.starts == 1
     assert "below the floor" in manifest(tmp_path)["stopped"]
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MB file system (tmpfs), where root may mount one; the test is skipped elsewhere."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
 
 
 async def test_a_full_disk_stops_the_recorder_with_its_reason_and_the_relay_goes_on(
