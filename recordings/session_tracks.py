@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from media.feed import Consumer, Feed
 from media.routes import Source
 from recordings.child import Child
+from recordings.manifest import Context
 from recordings.pipe import Link, Tap, pack_control
 from recordings.recorder import STOPPED
 from recordings.scene import Scene
@@ -67,7 +68,7 @@ class SessionTracks:
             name=f"recorder {session}", on_start=self._started, on_exit=self._exited)
         self._taps: dict[str, list[tuple[Source, _Tap]]] = {}  # relay publisher → its sources and taps
         self._tracks = 0
-        self._context: dict[str, Any] = {"type": "context", "agenda": None, "grant": None, "village": None}
+        self._context = Context()
         self._stopping: asyncio.Task[None] | None = None
 
     def update(self, scene: Scene) -> None:
@@ -85,11 +86,10 @@ class SessionTracks:
         for publisher in set(self._taps) - set(scene.publishers):  # demoted: its clip ends, if it returns one goes on
             self._release(publisher)
         floor = scene.floor
-        context = {"type": "context", "agenda": scene.agenda_id, "grant": floor.grant if floor else None,
-                   "village": floor.village if floor else None}
+        context = Context(scene.agenda_id, floor.grant if floor else None, floor.village if floor else None)
         if context != self._context:
             self._context = context
-            self.link.send(pack_control(context), bounded=False)
+            self.link.send(self._context_message(), bounded=False)
             for taps in self._taps.values():
                 for _, tap in taps:
                     if tap.feed is not None and tap.source.kind == "video":
@@ -106,7 +106,10 @@ class SessionTracks:
     def _started(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdin is not None
         self.link.attach(process.stdin)
-        self.link.send(pack_control(self._context), bounded=False)  # before any tap announces its track
+        self.link.send(self._context_message(), bounded=False)  # before any tap announces its track
+
+    def _context_message(self) -> bytes:
+        return pack_control({"type": "context", **self._context.as_dict()})
 
     def _exited(self, reason: str) -> None:
         self.link.detach()
