@@ -7,11 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.peers import wait_for
 from recordings.scene import Scene
 from rooms.actors import Actor, Kind
 from rooms.commands import parse_command
 from rooms.session import create_session
+from server.config import parse_args
 from server.recording import Recording
 from server.stores.memory import MemoryLog
 from service.sessions import Sessions
@@ -124,3 +127,11 @@ async def test_below_the_free_space_floor_nothing_records_until_space_is_back(tm
     await do(sessions, "floor.grant", village=HALLS[0], seconds=60)
     assert len(made) == 1 and made[0].scenes[-1].floor is not None
     await recording.close()
+
+
+def test_the_free_space_floor_is_a_hub_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    base = ["--data", str(tmp_path), "--secret", "s"]
+    assert parse_args(base).recordings_min_free == 500
+    monkeypatch.setenv("MH_RECORDINGS_MIN_FREE", "2048")
+    assert parse_args(base).recordings_min_free == 2048
+    assert parse_args([*base, "--recordings-min-free", "0"]).recordings_min_free == 0
