@@ -59,9 +59,10 @@ class _Tap(Tap):
 
 
 class SessionTracks:
-    def __init__(self, relay: Consumers, root: Path, session: str, *, min_free_mb: float = 0.0) -> None:
+    def __init__(self, relay: Consumers, root: Path, session: str, *, min_free_mb: float = 0.0,
+                 pipe_limit: int = 4 << 20) -> None:
         self.relay, self.session = relay, session
-        self.link = Link()
+        self.link = Link(pipe_limit)  # bytes waiting for the child beyond the OS pipe's own buffer
         self.stopped: str | None = None  # why it stopped for good (the disk); None while it records
         self.child = Child(
             [sys.executable, "-m", "recordings.recorder", str(root), session, "--min-free", str(min_free_mb)],
@@ -97,11 +98,14 @@ class SessionTracks:
 
     def state(self) -> dict[str, Any]:
         """For the moderator page: waiting for media, starting, running, restarting (and why) or stopped (and why)."""
+        taps = [tap for pairs in self._taps.values() for _, tap in pairs]  # the tracks recorded now
+        counts = {"frames_sent": sum(t.frames_sent for t in taps),
+                  "frames_dropped": sum(t.frames_dropped for t in taps)}  # the pipe was full: up to a keyframe
         if self.stopped is not None:
-            return {"part": "tracks", "state": "stopped", "reason": self.stopped}
+            return {"part": "tracks", "state": "stopped", "reason": self.stopped, **counts}
         state = "waiting" if self.child.state == "stopped" else self.child.state  # started at the first frame
         return {"part": "tracks", "state": state, "reason": self.child.reason,
-                "restarts": max(0, self.child.starts - 1)}
+                "restarts": max(0, self.child.starts - 1), **counts}
 
     def _started(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdin is not None

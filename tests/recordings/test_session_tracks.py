@@ -163,3 +163,26 @@ async def test_an_h264_relay_is_recorded_to_matroska_without_decoding(
             assert container.streams.video[0].codec_context.name == "h264"
         assert decoded(path) > 0
     assert all(c["file"].endswith(".webm") for c in clips_where(tmp_path, kind="audio"))
+
+
+async def test_a_recorder_that_falls_behind_drops_up_to_a_keyframe_and_the_relay_goes_on(
+    relay: Relay, clients: Callable[..., Client], vp8_clip: Any, opus_packets: Any, tmp_path: Path
+) -> None:
+    part = SessionTracks(relay, tmp_path, SESSION, pipe_limit=16_384)
+    part.update(scene())
+    await publish(relay, clients, vp8_clip, opus_packets)
+    await wait_for(lambda: len(clips_where(tmp_path)) == 4, timeout=15)
+    assert part.child.process is not None
+    pid = part.child.process.pid
+    os.kill(pid, signal.SIGSTOP)  # a recorder that does not keep up: its pipe fills
+    try:
+        await wait_for(lambda: part.state()["frames_dropped"] > 50, timeout=20)
+        assert relay.live(HALL) and relay.live(VENUE)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    sent = part.state()["frames_sent"]
+    await wait_for(lambda: part.state()["frames_sent"] > sent + 150, timeout=15)  # it resyncs and goes on
+    await part.close()
+    assert part.child.starts == 1
+    for clip in clips_where(tmp_path):
+        assert decoded(session_dir(tmp_path, SESSION) / clip["file"]) > 0  # resumed at a keyframe: it decodes
