@@ -10,6 +10,11 @@ UDP socket) — the baseline. Then the same frames go to a TrackRecorder (the lo
 the writer thread's WebM muxing to a temporary folder), paced so that nothing is dropped. CPU is
 ``time.process_time`` (both threads) and ``time.thread_time`` (the loop's share: what the relay
 pays on its own thread for having a recorder attached).
+
+Then the same frames through a tap to the recorder child the hub runs (``recordings.recorder``):
+the loop pays the tap (a header and a pipe write); the child's CPU is read from ``/proc/PID/stat``
+once it has started (its start-up, importing PyAV, is a one-off per session) and once it has
+written everything.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from harness.peers import make_clip, make_opus  # noqa: E402
 from media.feed import Feed  # noqa: E402
 from media.outlet import Outlet  # noqa: E402
 from media.routes import Source  # noqa: E402
+from recordings.pipe import Link, Tap  # noqa: E402
 from recordings.track import TrackRecorder  # noqa: E402
 
 STEP = {"VP8": 3000, "opus": 960}  # RTP ticks per frame: 30 fps at 90 kHz, 20 ms at 48 kHz
@@ -89,6 +95,44 @@ async def recording(kind: str, codec: str, frames: list[bytes], folder: Path) ->
     return time.process_time() - cpu, loop_cpu, recorder.frames_written
 
 
+def child_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def settled(pid: int) -> float:
+    """The process's CPU once it stops rising (it waits on its stdin)."""
+    last = -1.0
+    while (now := child_cpu(pid)) != last:
+        last = now
+        await asyncio.sleep(0.3)
+    return now
+
+
+async def recording_in_child(kind: str, codec: str, frames: list[bytes], folder: Path) -> tuple[float, float, int]:
+    """CPU seconds (loop thread + child, loop thread) to record the frames in the recorder child."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "recordings.recorder", folder, f"bench-{kind}", stdin=asyncio.subprocess.PIPE,
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert process.stdin is not None
+    link = Link()
+    link.attach(process.stdin)
+    feed = Feed(Source("venue", kind), lambda ssrc: None, 0.5)
+    feed.consumers.add(tap := Tap(link, 1, feed.source))
+    link.send(b"", bounded=False)
+    started = await settled(process.pid)
+    loop_cpu = time.thread_time()
+    await feed_frames(feed, codec, frames, lambda: process.stdin.transport.get_write_buffer_size() > 1 << 20)
+    loop_cpu = time.thread_time() - loop_cpu
+    await process.stdin.drain()
+    written = await settled(process.pid) - started
+    process.stdin.close()
+    await process.wait()
+    assert tap.frames_dropped == 0
+    return written + loop_cpu, loop_cpu, tap.frames_sent
+
+
 def row(name: str, frames: int, packets: int, cpu: float, loop_cpu: float, baseline: float | None) -> str:
     ratio = f"{cpu / baseline:.2f}" if baseline else "1.00"
     return (f"| {name} | {frames:,} | {packets:,} | {cpu * 1e6 / frames:.1f} | {loop_cpu * 1e6 / frames:.1f} "
@@ -112,6 +156,8 @@ async def main() -> None:
                 print(row(f"forward {codec}, 1 subscriber", len(frames), packets, cpu, loop_cpu, None))
                 rec_cpu, rec_loop, written = await recording(kind, codec, frames, Path(folder))
                 print(row(f"record {codec}", written, packets, rec_cpu, rec_loop, cpu))
+                rec_cpu, rec_loop, written = await recording_in_child(kind, codec, frames, Path(folder))
+                print(row(f"record {codec} in the recorder child", written, packets, rec_cpu, rec_loop, cpu))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ PROPOSAL: dict[str, Any] = usulan()  # one well-formed usulan (DU-RKP Desa field
 class HubProcess:
     """``python -m server`` in a child process on a free loopback port."""
 
-    def __init__(self, data: Path, *extra: str, secret: str = SECRET) -> None:
-        self.data, self.extra, self.secret = data, extra, secret
+    def __init__(self, data: Path, *extra: str, secret: str = SECRET, program: bool = False) -> None:
+        # No program feed unless asked: a composer per live session would encode in every page test
+        self.data, self.extra, self.secret = data, (*extra, *(() if program else ("--no-program",))), secret
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None

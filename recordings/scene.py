@@ -34,6 +34,7 @@ class Scene:
     agenda_id: str | None = None  # the agenda item under discussion
     agenda: str = ""  # its title
     names: dict[str, str] = field(default_factory=dict)  # relay id → the village's name, for captions
+    codes: dict[str, str] = field(default_factory=dict)  # relay id → the village's code, for file names
 
 
 class Part(Protocol):

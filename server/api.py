@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from moderation.assembly import Assembly
+from recordings.paths import session_dir
+from recordings.storage import usage
 from rooms.actors import Kind
 from rooms.ballot import box_digest
 from rooms.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -16,12 +18,12 @@ from rooms.events import RecordedEvent
 from rooms.log.chain import canonical, to_json, verify
 from rooms.roster import parse_roster_csv, pick_interactive
 from rooms.session import DESA
-from server import minutes
+from server import archive, minutes
 from server.acks import refused
 from server.credentials import BadCredential, Credential, require_unrevoked
 from server.jobs import RUNNING, Result
 from server.joinsheets import entries, join_sheet
-from server.keys import BROADCASTS, CONFIG, JOBS, METRICS, SESSIONS, SIGNER
+from server.keys import BROADCASTS, CONFIG, JOBS, METRICS, RECORDING, SESSIONS, SIGNER
 from server.operator import require_operator
 from server.provision import Link, found_session
 from server.sheets import FORMATS, render
@@ -208,7 +210,42 @@ async def log_export(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     records = await request.app[SESSIONS].log.read(sid)
     for start in range(0, len(records), _EXPORT_BATCH):  # sent in parts: a slow reader holds no big buffer
-        await response.write(b"".join(canonical(to_json(r)) + b"\n" for r in records[start:start + _EXPORT_BATCH]))
+        await response.write(export_lines(records[start:start + _EXPORT_BATCH]))
+    await response.write_eof()
+    return response
+
+
+def export_lines(records: list[RecordedEvent]) -> bytes:
+    """Records as the log export has them: one canonical JSON object a line."""
+    return b"".join(canonical(to_json(r)) + b"\n" for r in records)
+
+
+async def storage(request: web.Request) -> web.Response:
+    """The recordings' size and the disk's free space, and how the session's recording fares: staff only."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    config = request.app[CONFIG]
+    root = config.recordings_root
+    report = await asyncio.to_thread(usage, root, session_dir(root, sid), config.recordings_min_free << 20)
+    return web.json_response({**report, "recording": request.app[RECORDING].status(sid)},
+                             headers={"Cache-Control": "no-store"})
+
+
+async def session_archive(request: web.Request) -> web.StreamResponse:
+    """The log export, the manifest and the recordings as one tar, its length told up front: staff only."""
+    sid = request.match_info["session"]
+    await _staff_only(request, sid)
+    records = await request.app[SESSIONS].log.read(sid)
+    log = await asyncio.to_thread(export_lines, records)
+    found = await asyncio.to_thread(archive.members, sid, log, session_dir(request.app[CONFIG].recordings_root, sid))
+    response = web.StreamResponse(headers={
+        "Content-Type": "application/x-tar",
+        "Content-Disposition": f'attachment; filename="{sid}-arsip.tar"',
+        "Cache-Control": "no-store",
+    })
+    response.content_length = archive.length(found)
+    await response.prepare(request)
+    await archive.send(response, found)
     await response.write_eof()
     return response
 
@@ -358,4 +395,6 @@ def endpoints() -> list[web.RouteDef]:
         web.post("/api/sessions/{session}/minutes.pdf/job", minutes_job),
         web.get("/api/sessions/{session}/jobs/{job}", job_status),
         web.get("/api/sessions/{session}/jobs/{job}/file", job_file),
+        web.get("/api/sessions/{session}/storage", storage),
+        web.get("/api/sessions/{session}/archive.tar", session_archive),
     ]

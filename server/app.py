@@ -12,6 +12,8 @@ from aiohttp import web
 
 from media.ice import IceConfig
 from media.relay import Relay, RelayConfig
+from recordings.program import ProgramFeed
+from recordings.session_tracks import SessionTracks
 from rooms.log.port import EventLog
 from server import livestream
 from server.api import _MAX_BODY, domain_errors, endpoints
@@ -22,11 +24,25 @@ from server.config import Config
 from server.credentials import Signer
 from server.files import private_dir, private_file
 from server.jobs import Jobs
-from server.keys import BROADCASTS, BROWSERS, CHANNEL, CONFIG, JOBS, LOG, METRICS, SESSIONS, SIGNALLING, SIGNER, SIO
+from server.keys import (
+    BROADCASTS,
+    BROWSERS,
+    CHANNEL,
+    CONFIG,
+    JOBS,
+    LOG,
+    METRICS,
+    RECORDING,
+    SESSIONS,
+    SIGNALLING,
+    SIGNER,
+    SIO,
+)
 from server.metrics import Metrics
 from server.minutes import on_close
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
+from server.recording import PartFactory, Recording
 from server.signalling import Signalling
 from server.sockets import Channel
 from server.stores.redis import RedisLog
@@ -107,6 +123,27 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     await signalling.close()
 
 
+def _recording_parts(app: web.Application) -> list[PartFactory]:
+    """What records each live session: one factory per part, called with the session's id and title."""
+    config, relay = app[CONFIG], app[SIGNALLING].relay
+    root, min_free = config.recordings_root, config.recordings_min_free
+    broadcasts = app[BROADCASTS]
+    factories: list[PartFactory] = [lambda sid, title: [SessionTracks(relay, root, sid, min_free_mb=min_free)]]
+    if config.program:
+        factories.append(lambda sid, title: [ProgramFeed(relay, root, sid, title)])
+    factories.append(lambda sid, title: broadcasts.open(sid))  # each pushes the program's HLS: none configured, none
+    return factories
+
+
+async def _recording(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    app[RECORDING] = recording = Recording(app[SESSIONS], config.recordings_root, _recording_parts(app),
+                                           config.recordings_min_free << 20)
+    recording.start()
+    yield
+    await recording.close()
+
+
 async def _revocations(app: web.Application) -> AsyncIterator[None]:
     """Other nodes hear of a revocation at once (Redis only: one SQLite hub is alone)."""
     config = app[CONFIG]
@@ -159,6 +196,7 @@ def create_app(config: Config) -> web.Application:
         if sio.eio.sockets:
             await sio.eio.disconnect()
 
-    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _jobs, _channel, _media, _revocations, _broadcasts])
+    app.cleanup_ctx.extend([_quiet_engine, _store, _service, _jobs, _channel, _media, _broadcasts, _recording,
+                            _revocations])
     app.on_shutdown.append(disconnect_all)
     return app

@@ -19,7 +19,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = Path("var")
+    program: bool = False  # compose each live session's program (HLS, RTMP); the command line turns it on
     recordings_dir: Path | None = None  # unset: <data>/recordings (see ``recordings_root``)
+    recordings_min_free: int = 500  # MB the recordings disk must keep free: below it recording stops or never starts
     redis_url: str | None = None  # set: Redis log + Socket.IO Redis manager (several nodes); unset: SQLite
     redis_prefix: str = "mh"  # key prefix in Redis, so several hubs or test runs can share one server
     secret: str = ""  # HMAC key for credentials; every node of one hub must share it
@@ -75,6 +77,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--data", default=env.get("MH_DATA", "var"), help="data folder (SQLite log, secret, links)")
     p.add_argument("--recordings", default=env.get("MH_RECORDINGS") or None,
                    help="recordings folder (program HLS, track clips, manifests); default <data>/recordings")
+    p.add_argument("--recordings-min-free", type=int, default=int(env.get("MH_RECORDINGS_MIN_FREE", "500")),
+                   help="MB the recordings disk must keep free: below it no recording starts, a running one stops")
     p.add_argument("--redis-url", default=env.get("REDIS_URL") or None)
     p.add_argument("--redis-prefix", default=env.get("MH_REDIS_PREFIX", "mh"))
     p.add_argument("--secret", default=env.get("MH_SECRET", ""))
@@ -99,6 +103,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                    help="days a link stays valid after it is issued")
     p.add_argument("--rtmp", action="append", default=[u for u in env.get("MH_RTMP", "").split(",") if u],
                    help="push every live session's program here: rtmp[s]://server/application/key (repeat)")
+    p.add_argument("--no-program", action="store_true", default=env.get("MH_PROGRAM", "1") == "0",
+                   help="compose no program feed (no livestream, no RTMP push); the track recordings go on")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return p
 
@@ -115,6 +121,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         port=a.port,
         data_dir=data_dir,
         recordings_dir=Path(a.recordings) if a.recordings else None,
+        recordings_min_free=a.recordings_min_free,
         redis_url=a.redis_url,
         redis_prefix=a.redis_prefix,
         secret=load_secret(data_dir, a.secret),
@@ -132,6 +139,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         stun_urls=tuple(a.stun),
         turn_urls=tuple(a.turn),
         turn_secret=a.turn_secret,
+        program=not a.no_program,
         demo=not a.no_demo,
         credential_days=a.credential_days,
         rtmp_urls=tuple(a.rtmp),

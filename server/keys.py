@@ -12,6 +12,7 @@ from server.config import Config
 from server.credentials import Signer
 from server.jobs import Jobs
 from server.metrics import Metrics
+from server.recording import Recording
 from server.signalling import Signalling
 from server.sockets import Channel
 from service.sessions import Sessions
@@ -27,3 +28,4 @@ LOG = web.AppKey("log", EventLog)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 SIGNALLING = web.AppKey("signalling", Signalling)
 JOBS = web.AppKey("jobs", Jobs)
+RECORDING = web.AppKey("recording", Recording)

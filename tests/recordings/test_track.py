@@ -122,11 +122,11 @@ async def test_a_stalled_writer_drops_frames_without_holding_up_the_relay(
     assert decoded_pictures(video.clips[0]) == len(writes)
 
 
-async def test_a_codec_webm_cannot_hold_stops_the_recorder_not_the_relay(tmp_path: Path) -> None:
+async def test_a_codec_it_cannot_hold_stops_the_recorder_not_the_relay(tmp_path: Path) -> None:
     feed = Feed(VIDEO, lambda ssrc: None, 0.5)
     video = TrackRecorder(VIDEO, tmp_path)
     feed.consumers.add(video)
-    feed.on_frame("H264", b"\x00\x00\x01\x65\x88", 0)  # returns: the relay goes on
+    feed.on_frame("VP9", b"\x82\x49\x83\x42\x00", 0)  # returns: the relay goes on
     await video.close()
     assert video.failed and video.clips == [] and video.frames_written == 0
 

@@ -569,3 +569,79 @@ async function pollBroadcast() {
 }
 
 pollBroadcast();
+
+// ---- recordings: their size, the disk's free space, the recorder's state, the session archive -----
+
+const STORAGE_POLL = 10_000; // ms: the folder is walked on each poll, in the hub's thread
+const bytes = (n) => (n >= 1 << 30 ? `${number(n / (1 << 30))} GB` : `${number(n / (1 << 20))} MB`);
+const recordingState = {
+  recording: () => t("storage.state_recording"),
+  refused: (r) => t("storage.state_refused", { reason: r.reason }),
+  off: () => t("storage.state_off"),
+};
+
+function partState(part) {
+  if (part.state === "stopped") return t("storage.state_stopped", { reason: part.reason });
+  if (part.state === "restarting") return t("storage.state_restarting", { reason: part.reason });
+  return null;
+}
+
+async function pollStorage() {
+  const state = $("storage-state");
+  try {
+    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/storage`,
+      { headers: { Authorization: `Bearer ${credential()}` } });
+    const report = await reply.json();
+    if (!reply.ok) throw new Error(report?.message ?? reply.statusText);
+    const used = Math.round(report.used * 100);
+    $("storage-usage").textContent = t("storage.usage", {
+      recordings: bytes(report.recordings_bytes), session: bytes(report.session_bytes),
+      free: bytes(report.free_bytes), total: bytes(report.total_bytes), used });
+    const rec = report.recording;
+    const lines = [recordingState[rec.state]?.(rec) ?? rec.state, ...rec.parts.map(partState).filter(Boolean)];
+    if (report.warn) lines.unshift(t("storage.warn", { used }));
+    state.textContent = lines.join(" · ");
+    state.dataset.kind = report.warn || rec.state === "refused" || lines.length > 1 ? "warn" : "ok";
+  } catch (err) {
+    state.textContent = t("storage.unavailable", { reason: err.message });
+    state.dataset.kind = "warn";
+  }
+}
+pollStorage();
+setInterval(pollStorage, STORAGE_POLL);
+
+// The hub tells the archive's length up front: the bar follows the bytes as they arrive.
+$("archive-download").addEventListener("click", async (e) => {
+  const button = e.currentTarget, bar = $("archive-progress"), status = $("archive-status");
+  button.disabled = true;
+  try {
+    const reply = await fetch(`/api/sessions/${encodeURIComponent(config.session)}/archive.tar`,
+      { headers: { Authorization: `Bearer ${credential()}` } });
+    if (!reply.ok) throw new Error((await reply.json().catch(() => null))?.message ?? reply.statusText);
+    const total = Number(reply.headers.get("Content-Length")) || 0;
+    const reader = reply.body.getReader(), parts = [];
+    let done = 0;
+    bar.hidden = false;
+    for (;;) {
+      const { done: finished, value } = await reader.read();
+      if (finished) break;
+      parts.push(value);
+      done += value.length;
+      bar.value = total ? done / total : 0;
+      status.textContent = t("storage.archive_progress", { done: bytes(done), total: bytes(total) });
+    }
+    const url = URL.createObjectURL(new Blob(parts, { type: "application/x-tar" }));
+    const link = h("a", { href: url, download: `${config.session}-arsip.tar` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    status.textContent = t("storage.archive_done", { total: bytes(done) });
+  } catch (err) {
+    notify(t("export.failed", { reason: err.message }));
+    status.textContent = "";
+  } finally {
+    bar.hidden = true;
+    button.disabled = false;
+  }
+});
