@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rooms.errors import Invalid, UnknownCommand
-from rooms.schema import Choice, Field, Flag, ListOf, Nullable, Obj, Positive, Text, Whole, opt
+from rooms.schema import Between, Choice, Field, Flag, ListOf, Nullable, Obj, Positive, Text, Whole, opt
 
 # The five fields of village affairs (bidang) of Permendagri 20/2018 on village finance.
 BIDANG = {
@@ -37,17 +37,33 @@ _ID = Text(16)  # "U-001", "B-01", "A-01"
 _RUPIAH = Whole(1, 10**15)
 _SECONDS = Whole(1, 3600)
 _POSITION = Whole(1, 1000)  # 1 = the front
+_POINT = Obj({"lat": Field(Between(-90, 90)), "lng": Field(Between(-180, 180))})  # a map point, WGS 84 degrees
+_BYTES = Whole(1, 10**9)
+_PIXELS = Whole(1, 100_000)
+
+
+class _Keep:
+    """What an edit leaves out: unchanged (an explicit null clears an optional field)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
 
 PROPOSAL_FIELDS: dict[str, Field] = {
     "title": Field(Text(200)),
     "description": Field(Text(2000)),
     "bidang": Field(Choice(frozenset(BIDANG))),
-    "lokasi": Field(Obj({"dusun": Field(Text(100)), "rt": Field(Text(10)), "rw": Field(Text(10))})),
+    "masalah": opt(Nullable(Text(1000))),  # the problem it answers (SIPD's "permasalahan")
+    "lokasi": Field(Obj({"dusun": Field(Text(100)), "rt": Field(Text(10)), "rw": Field(Text(10)),
+                         "titik": opt(Nullable(_POINT))})),
     "volume": Field(Positive(1e9)),
     "unit": Field(Text(30)),
     "cost": Field(_RUPIAH),
     "sumber_dana": Field(Choice(frozenset(SUMBER_DANA))),
     "scale": Field(Choice(frozenset(SCALES))),
+    "opd": opt(Nullable(Text(40))),  # OPD tujuan: a code of the hub's list (rooms.proposal.Rules.opd)
 }
 
 _village = {"village": Field(_CODE)}
@@ -71,10 +87,15 @@ SCHEMAS: Mapping[str, Obj] = {
         "agenda.open": {"item": Field(_ID)},
         "agenda.close": {"item": Field(_ID)},
         "proposal.submit": PROPOSAL_FIELDS,
-        "proposal.edit": {**_proposal, **{k: opt(f.spec) for k, f in PROPOSAL_FIELDS.items()}},
+        "proposal.edit": {**_proposal, **{k: opt(f.spec, KEEP) for k, f in PROPOSAL_FIELDS.items()}},
         "proposal.accept": _proposal,
         "proposal.merge": {**_proposal, "into": Field(_ID)},
         "proposal.reject": {**_proposal, "reason": Field(Text(500))},
+        # sent by the hub's upload route once the re-encoded files are on disk, never by a page
+        "proposal.photo_add": {**_proposal, **_village, "photo": Field(_ID), "sha256": Field(Text(64, 64)),
+                               "bytes": Field(_BYTES), "thumb_bytes": Field(_BYTES),
+                               "width": Field(_PIXELS), "height": Field(_PIXELS)},
+        "proposal.photo_remove": {**_proposal, "photo": Field(_ID)},
         "ballot.open": {
             "title": Field(Text(200)),
             "method": Field(Choice(frozenset(METHODS))),

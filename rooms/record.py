@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import agenda, attendance, ballot, carry, proposal, session
+from rooms import agenda, attendance, ballot, carry, photos, proposal, session
 from rooms.actors import Actor
 from rooms.agenda import Agenda
 from rooms.attendance import Attendance
@@ -33,6 +33,6 @@ class Record:
     generations: dict[str, int] = field(default_factory=dict)  # holder → its credentials' generation
 
 
-_MODULES = (session, attendance, agenda, proposal, ballot, carry)
+_MODULES = (session, attendance, agenda, proposal, photos, ballot, carry)
 DECIDE: dict[str, Decider] = {name: fn for m in _MODULES for name, fn in m.DECIDE.items()}
 APPLY: dict[str, Applier] = {name: fn for m in _MODULES for name, fn in m.APPLY.items()}
