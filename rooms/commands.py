@@ -38,8 +38,6 @@ _RUPIAH = Whole(1, 10**15)
 _SECONDS = Whole(1, 3600)
 _POSITION = Whole(1, 1000)  # 1 = the front
 _POINT = Obj({"lat": Field(Between(-90, 90)), "lng": Field(Between(-180, 180))})  # a map point, WGS 84 degrees
-_BYTES = Whole(1, 10**9)
-_PIXELS = Whole(1, 100_000)
 
 
 class _Keep:
@@ -91,10 +89,6 @@ SCHEMAS: Mapping[str, Obj] = {
         "proposal.accept": _proposal,
         "proposal.merge": {**_proposal, "into": Field(_ID)},
         "proposal.reject": {**_proposal, "reason": Field(Text(500))},
-        # sent by the hub's upload route once the re-encoded files are on disk, never by a page
-        "proposal.photo_add": {**_proposal, **_village, "photo": Field(_ID), "sha256": Field(Text(64, 64)),
-                               "bytes": Field(_BYTES), "thumb_bytes": Field(_BYTES),
-                               "width": Field(_PIXELS), "height": Field(_PIXELS)},
         "proposal.photo_remove": {**_proposal, "photo": Field(_ID)},
         "ballot.open": {
             "title": Field(Text(200)),
@@ -133,8 +127,9 @@ SCHEMAS: Mapping[str, Obj] = {
 }
 COMMAND_NAMES: frozenset[str] = frozenset(SCHEMAS)
 # Commands no client sends: the hub's HTTP shell builds them after checking what they carry (a carry
-# file's hash chain, for proposal.carry), so the channel refuses them as unknown.
-SHELL_COMMANDS: frozenset[str] = frozenset({"proposal.carry"})
+# file's hash chain, for proposal.carry; a photo's files written, for proposal.photo_add), so the
+# channel refuses them as unknown.
+SHELL_COMMANDS: frozenset[str] = frozenset({"proposal.carry", "proposal.photo_add"})
 _KEY = Text(64)
 
 

@@ -1,7 +1,7 @@
 """Photos of a proposal's location: at most ``MAX_PHOTOS`` each, within a total size per village.
 
-The hub re-encodes an upload and writes its files before it sends ``proposal.photo_add`` (a command
-of the hub alone, never of a page), so the log records only a photo that is on disk: its id, the
+The hub re-encodes an upload and writes its files before it sends ``proposal.photo_add`` for the
+village (a shell command: the channel refuses it), so the log records only a photo that is on disk: its id, the
 SHA-256 of the stored file, its size and its dimensions. The proposal's village adds photos while the
 proposal is in play; that village or staff remove one (a photo that should not be shown).
 """
@@ -45,7 +45,7 @@ def used(record: Record, village: str) -> int:
 
 def _add(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
     proposal = find(record.board.proposals, args["proposal"], "Usulan")
-    if proposal.village != args["village"]:
+    if proposal.village != acting_village(actor, None):
         raise Forbidden("Hanya desa pengusul yang dapat menambah foto usulan ini")
     if not proposal.in_play:
         raise Conflict(f"Usulan {proposal.id} sudah {proposal.status}")

@@ -1,5 +1,5 @@
 """Photos of a proposal's location: an upload checked and re-encoded, its files kept in the data
-folder, and only then recorded in the session's log (``proposal.photo_add``, the hub's own command).
+folder, and only then recorded in the session's log (``proposal.photo_add``, a shell command).
 
 Re-encoding decodes the pixels and writes a new JPEG from them alone, so nothing an upload carries
 besides its picture survives: no EXIF (the GPS position, the camera, the time), no XMP, no ICC
@@ -25,12 +25,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from moderation.assembly import Assembly
-from rooms.actors import Actor, Kind
-from rooms.commands import parse_command
+from rooms.commands import Command
 from rooms.errors import DomainError, NotFound
 from rooms.events import RecordedEvent
 from service.credentials import Credential, require_unrevoked
@@ -43,7 +43,6 @@ THUMB_SIDE = 320
 QUALITY = 85
 WORKERS = 1  # re-encodings at once: one core's work, so the event loop keeps the other (bench/photos.py)
 PHOTO_ID = re.compile(r"F-[0-9a-f]{12}")
-_HUB = Actor(Kind.SYSTEM, "hub")
 
 
 class NotAnImage(DomainError):
@@ -153,24 +152,21 @@ class Photos:
     async def add(self, session: str, proposal: str, data: bytes, credential: Credential, now: float,
                   key: str | None = None) -> int:
         """Record one upload for the credential's village; returns the log version that holds it."""
-        village = credential.actor.id
-        payload = {"proposal": proposal, "village": village, "sha256": "0" * 64, "bytes": 1, "thumb_bytes": 1,
-                   "width": 1, "height": 1}
         photo = f"F-{secrets.token_hex(6)}"
+        args: dict[str, Any] = {"proposal": proposal, "photo": photo, "sha256": "0" * 64, "bytes": 1,
+                                "thumb_bytes": 1, "width": 1, "height": 1}
         # what the record refuses anyway (another village's proposal, a full one) is refused before any decoding
         assembly = await self.sessions.get(session)
         require_unrevoked(assembly, credential)
-        assembly.decide(parse_command("proposal.photo_add", {**payload, "photo": photo}), _HUB, now)
+        assembly.decide(Command("proposal.photo_add", args, None), credential.actor, now)
         async with self._workers:
             encoded = await asyncio.to_thread(reencode, data)
         await asyncio.to_thread(self.files.write, session, photo, encoded)
-        payload.update(photo=photo, sha256=encoded.sha256, bytes=len(encoded.photo), thumb_bytes=len(encoded.thumb),
-                       width=encoded.width, height=encoded.height)
-        if key is not None:  # the hub sends every village's uploads: a village's keys are its own
-            payload["key"] = f"{village}:{key}"
+        args.update(sha256=encoded.sha256, bytes=len(encoded.photo), thumb_bytes=len(encoded.thumb),
+                    width=encoded.width, height=encoded.height)
         try:
-            version = await self.sessions.execute(session, parse_command("proposal.photo_add", payload), _HUB, now,
-                                                  credential)
+            version = await self.sessions.execute(session, Command("proposal.photo_add", args, key), credential.actor,
+                                                  now, credential)
         except DomainError as err:
             if err.code != Unavailable.code:  # refused: nothing names the files. A failed store may yet hold
                 self.files.delete(session, photo)  # the event (a lost reply): then the files stay, unnamed at worst

@@ -13,9 +13,8 @@ def test_deny_by_default() -> None:
     assert not permitted("session.start", None)
 
 
-def test_the_system_only_records_attendance_pauses_the_floor_ends_a_lost_screen_share_and_adds_photos() -> None:
-    system = {"attendance.join", "attendance.leave", "floor.pause", "floor.resume", "screen.stop",
-              "proposal.photo_add"}  # a photo is recorded by the upload route, once its files are on disk
+def test_the_system_only_records_attendance_pauses_the_floor_and_ends_a_lost_screen_share() -> None:
+    system = {"attendance.join", "attendance.leave", "floor.pause", "floor.resume", "screen.stop"}
     assert {c for c, who in PERMISSIONS.items() if "system" in who} == system
     assert {c for c, who in PERMISSIONS.items() if "public" in who} == {"support.give"}
     assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke", "credential.reissue",

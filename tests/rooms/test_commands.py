@@ -20,7 +20,7 @@ USULAN: dict[str, Any] = {
 
 
 def test_every_named_command_is_known() -> None:
-    assert len(COMMAND_NAMES) == 39
+    assert len(COMMAND_NAMES) == 38
     assert {"ballot.cast", "hand.raise", "credential.revoke", "spotlight.set"} <= COMMAND_NAMES
 
 

@@ -37,8 +37,6 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "proposal.accept": {"proposal": "U-001"},
     "proposal.merge": {"proposal": "U-001", "into": "U-003"},
     "proposal.reject": {"proposal": "U-001", "reason": "Ganda"},
-    "proposal.photo_add": {"proposal": "U-001", "village": BUBUK.id, "photo": "F-0123456789ab", "sha256": "0" * 64,
-                           "bytes": 1000, "thumb_bytes": 100, "width": 640, "height": 480},
     "proposal.photo_remove": {"photo": "F-0123456789ab"},
     "ballot.open": {"title": "P", "method": "approval", "options": ["U-003", "U-004"]},
     "ballot.cast": {"ballot": "B-01", "choice": ["U-003"]},

@@ -66,10 +66,6 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "proposal.accept": st.fixed_dictionaries({"proposal": proposal_ids}),
     "proposal.merge": st.fixed_dictionaries({"proposal": proposal_ids, "into": proposal_ids}),
     "proposal.reject": st.fixed_dictionaries({"proposal": proposal_ids, "reason": st.just("Ganda")}),
-    "proposal.photo_add": st.fixed_dictionaries({
-        "proposal": proposal_ids, "village": codes, "photo": photo_ids, "sha256": st.just("a" * 64),
-        "bytes": st.sampled_from([1000, 10**6]), "thumb_bytes": st.just(100), "width": st.just(640),
-        "height": st.just(480)}),
     "proposal.photo_remove": st.fixed_dictionaries({"proposal": proposal_ids, "photo": photo_ids}),
     "ballot.open": st.fixed_dictionaries(
         {
