@@ -20,7 +20,7 @@ from rooms.actors import Actor, Kind, Role
 from rooms.commands import Command
 from rooms.events import Event, Paper, RecordedEvent
 from rooms.facts import Audience
-from rooms.proposal import PROPOSAL_LIMIT, Board
+from rooms.proposal import DEFAULT_RULES, Board, Rules
 from rooms.record import Record
 from rooms.roster import Village
 
@@ -51,7 +51,8 @@ READ_MODELS: Mapping[str, ReadModel] = {
 PERSONAL = "mine"
 _ALL = frozenset(READ_MODELS) - {PERSONAL}
 _BOARD_EVENTS = ("proposal.submitted", "proposal.edited", "proposal.accepted", "proposal.merged",
-                 "proposal.rejected", "proposal.carried", "support.given")
+                 "proposal.rejected", "proposal.carried", "support.given", "proposal.photo_added",
+                 "proposal.photo_removed")
 TOUCHES: Mapping[str, frozenset[str]] = {
     "session.created": _ALL,
     "session.started": frozenset({"session"}),
@@ -96,10 +97,10 @@ class Assembly:
     _record: Record
     _desk: Desk
 
-    def __init__(self, session_id: str, proposal_limit: int = PROPOSAL_LIMIT) -> None:
+    def __init__(self, session_id: str, rules: Rules = DEFAULT_RULES) -> None:
         self.session_id = session_id
         self.version = 0  # seq of the last applied event
-        self._record = Record(session_id, board=Board(limit=proposal_limit))
+        self._record = Record(session_id, board=Board(rules=rules))
         self._desk = Desk()
         self._keys: dict[tuple[str, str], int] = {}  # (actor id, idempotency key) → version
 
@@ -191,6 +192,10 @@ class Assembly:
 
     def village(self, code: str) -> Village | None:
         return self._record.villages.get(code)
+
+    def photo_of(self, photo_id: str) -> str | None:
+        """The proposal a photo now belongs to; None when no proposal holds it (never, or removed)."""
+        return self._record.board.photo_owner.get(photo_id)
 
     def snapshot(self, audience: str) -> dict[str, Any]:
         return {"version": self.version, **self.read_models(READ_MODELS, audience)}

@@ -34,6 +34,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "proposal.merge": _STAFF,
     "proposal.reject": _STAFF,
     "proposal.carry": _STAFF | {ADMIN},  # the next level's staff or the operator, uploading a carry file
+    "proposal.photo_add": _VILLAGES,  # through the upload route only (a shell command)
+    "proposal.photo_remove": _STAFF | _VILLAGES,
     "ballot.open": _STAFF,
     "ballot.cast": _VILLAGES,
     "ballot.close": _STAFF,

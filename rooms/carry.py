@@ -20,7 +20,7 @@ from rooms.commands import SCHEMAS
 from rooms.errors import AlreadyCarried, Conflict, Invalid, LevelMismatch, NothingToCarry
 from rooms.events import RecordedEvent
 from rooms.facts import Fact
-from rooms.proposal import ACCEPTED, Proposal
+from rooms.proposal import ACCEPTED, Proposal, stored_fields
 from rooms.session import DESA, KABUPATEN, KECAMATAN
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def _carry(record: Record, args: Mapping[str, Any], actor: Actor, now: float) ->
 
 def _on_carried(record: Record, data: Mapping[str, Any], at: float) -> None:
     record.board.proposals[data["proposal"]] = Proposal(
-        data["proposal"], data["village"], dict(data["fields"]), at, at, lineage=[dict(h) for h in data["lineage"]])
+        data["proposal"], data["village"], stored_fields(data["fields"]), at, at,
+        lineage=[dict(h) for h in data["lineage"]])
 
 
 def onward(record: Record, origin: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from rooms.delegates import MAX_DELEGATES
 from rooms.errors import Invalid, UnknownCommand
-from rooms.schema import Choice, Field, Flag, ListOf, Nullable, Obj, Positive, Text, Whole, opt
+from rooms.schema import Between, Choice, Field, Flag, ListOf, Nullable, Obj, Positive, Text, Whole, opt
 
 # The five fields of village affairs (bidang) of Permendagri 20/2018 on village finance.
 BIDANG = {
@@ -38,17 +38,31 @@ _ID = Text(16)  # "U-001", "B-01", "A-01"
 _RUPIAH = Whole(1, 10**15)
 _SECONDS = Whole(1, 3600)
 _POSITION = Whole(1, 1000)  # 1 = the front
+_POINT = Obj({"lat": Field(Between(-90, 90)), "lng": Field(Between(-180, 180))})  # a map point, WGS 84 degrees
+
+
+class _Keep:
+    """What an edit leaves out: unchanged (an explicit null clears an optional field)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
 
 PROPOSAL_FIELDS: dict[str, Field] = {
     "title": Field(Text(200)),
     "description": Field(Text(2000)),
     "bidang": Field(Choice(frozenset(BIDANG))),
-    "lokasi": Field(Obj({"dusun": Field(Text(100)), "rt": Field(Text(10)), "rw": Field(Text(10))})),
+    "masalah": opt(Nullable(Text(1000))),  # the problem it answers (SIPD's "permasalahan")
+    "lokasi": Field(Obj({"dusun": Field(Text(100)), "rt": Field(Text(10)), "rw": Field(Text(10)),
+                         "titik": opt(Nullable(_POINT))})),
     "volume": Field(Positive(1e9)),
     "unit": Field(Text(30)),
     "cost": Field(_RUPIAH),
     "sumber_dana": Field(Choice(frozenset(SUMBER_DANA))),
     "scale": Field(Choice(frozenset(SCALES))),
+    "opd": opt(Nullable(Text(40))),  # OPD tujuan: a code of the hub's list (rooms.proposal.Rules.opd)
 }
 
 _village = {"village": Field(_CODE)}
@@ -72,10 +86,11 @@ SCHEMAS: Mapping[str, Obj] = {
         "agenda.open": {"item": Field(_ID)},
         "agenda.close": {"item": Field(_ID)},
         "proposal.submit": PROPOSAL_FIELDS,
-        "proposal.edit": {**_proposal, **{k: opt(f.spec) for k, f in PROPOSAL_FIELDS.items()}},
+        "proposal.edit": {**_proposal, **{k: opt(f.spec, KEEP) for k, f in PROPOSAL_FIELDS.items()}},
         "proposal.accept": _proposal,
         "proposal.merge": {**_proposal, "into": Field(_ID)},
         "proposal.reject": {**_proposal, "reason": Field(Text(500))},
+        "proposal.photo_remove": {**_proposal, "photo": Field(_ID)},
         "ballot.open": {
             "title": Field(Text(200)),
             "method": Field(Choice(frozenset(METHODS))),
@@ -118,8 +133,9 @@ SCHEMAS: Mapping[str, Obj] = {
 }
 COMMAND_NAMES: frozenset[str] = frozenset(SCHEMAS)
 # Commands no client sends: the hub's HTTP shell builds them after checking what they carry (a carry
-# file's hash chain, for proposal.carry), so the channel refuses them as unknown.
-SHELL_COMMANDS: frozenset[str] = frozenset({"proposal.carry"})
+# file's hash chain, for proposal.carry; a photo's files written, for proposal.photo_add), so the
+# channel refuses them as unknown.
+SHELL_COMMANDS: frozenset[str] = frozenset({"proposal.carry", "proposal.photo_add"})
 _KEY = Text(64)
 
 

@@ -87,3 +87,21 @@ class NothingToCarry(Conflict):
     """No proposal to carry: none ranked above the line yet, or none from a village of this session."""
 
     code = "nothing_to_carry"
+
+
+class UnknownOpd(Invalid):
+    """The OPD tujuan is not on the hub's list."""
+
+    code = "unknown_opd"
+
+
+class TooManyPhotos(Conflict):
+    """The proposal already has its photos (rooms.photos.MAX_PHOTOS)."""
+
+    code = "too_many_photos"
+
+
+class PhotoQuota(Conflict):
+    """The village's photos would pass its total size cap."""
+
+    code = "photo_quota"

@@ -3,9 +3,13 @@
 Lifecycle: submitted → accepted | merged (into a submitted or accepted one) | rejected (with a
 reason). Only the submitting village edits, and only while submitted.
 
-Limit. A village has at most ``Board.limit`` proposals in play (submitted or accepted) at once, so
+Limit. A village has at most ``Rules.limit`` proposals in play (submitted or accepted) at once, so
 one village cannot flood the board; screening one out (rejected, merged) frees its place, which
-keeps the board's size in the moderators' hands. The limit is the hub's setting, not the log's.
+keeps the board's size in the moderators' hands. The limit is the hub's setting, not the log's, as
+are the OPD list a proposal's ``opd`` must come from and the villages' photo quota.
+
+Fields added later (``masalah``, ``opd``, ``lokasi.titik``) are optional: a log written before them
+folds to proposals that hold none.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rooms import photos as proposal_photos
 from rooms.actors import Actor
-from rooms.commands import BIDANG, PROPOSAL_FIELDS, SUMBER_DANA
-from rooms.errors import AlreadySupported, Conflict, Forbidden, Invalid, ProposalLimit
+from rooms.commands import BIDANG, KEEP, PROPOSAL_FIELDS, SUMBER_DANA
+from rooms.errors import AlreadySupported, Conflict, Forbidden, Invalid, ProposalLimit, UnknownOpd
 from rooms.facts import Fact, acting_village, find
+from rooms.photos import PHOTO_QUOTA, Photo
 
 if TYPE_CHECKING:
     from rooms.record import Applier, Decider, Record
@@ -39,17 +45,35 @@ class Proposal:
     reject_reason: str | None = None
     supporters: set[str] = field(default_factory=set)  # public browser ids; shown as a count only
     lineage: list[dict[str, Any]] = field(default_factory=list)  # carried up: the levels it passed (rooms.carry)
+    photos: dict[str, Photo] = field(default_factory=dict)  # by id, in the order they came
 
     @property
     def cost(self) -> int:
         cost: int = self.fields["cost"]
         return cost
 
+    @property
+    def in_play(self) -> bool:
+        return self.status in _IN_PLAY
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The hub's settings for proposals (not the log's): the same log folds the same under any."""
+
+    limit: int = PROPOSAL_LIMIT  # per village, in play at once
+    opd: Mapping[str, str] = field(default_factory=dict)  # OPD code → name; empty: no OPD may be named
+    photo_quota: int = PHOTO_QUOTA  # stored photo bytes per village
+
+
+DEFAULT_RULES = Rules()
+
 
 @dataclass
 class Board:
     proposals: dict[str, Proposal] = field(default_factory=dict)
-    limit: int = PROPOSAL_LIMIT  # per village, in play at once
+    rules: Rules = DEFAULT_RULES
+    photo_owner: dict[str, str] = field(default_factory=dict)  # photo id → its proposal (a public GET asks)
 
 
 def _submitted_one(record: Record, proposal_id: str) -> Proposal:
@@ -62,8 +86,10 @@ def _submitted_one(record: Record, proposal_id: str) -> Proposal:
 def _submit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
     board, village = record.board, acting_village(actor, None)
     in_play = sum(1 for p in board.proposals.values() if p.village == village and p.status in _IN_PLAY)
-    if in_play >= board.limit:
-        raise ProposalLimit(f"Desa ini sudah mempunyai {in_play} usulan yang sedang berjalan (batas {board.limit})")
+    limit = board.rules.limit
+    if in_play >= limit:
+        raise ProposalLimit(f"Desa ini sudah mempunyai {in_play} usulan yang sedang berjalan (batas {limit})")
+    _check_opd(board, args["opd"])
     proposal = f"U-{len(board.proposals) + 1:03d}"
     return [("proposal.submitted", {"proposal": proposal, "village": village, **args})]
 
@@ -73,10 +99,16 @@ def _edit(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> 
     if proposal.village != acting_village(actor, None):
         raise Forbidden("Hanya desa pengusul yang dapat mengubah usulan")
     _submitted_one(record, proposal.id)
-    changes = {k: v for k, v in args.items() if k in PROPOSAL_FIELDS and v is not None}
+    changes = {k: v for k, v in args.items() if k in PROPOSAL_FIELDS and v is not KEEP}
     if not changes:
         raise Invalid("Tidak ada yang diubah")
+    _check_opd(record.board, changes.get("opd"))
     return [("proposal.edited", {"proposal": proposal.id, "changes": changes})]
+
+
+def _check_opd(board: Board, code: str | None) -> None:
+    if code is not None and code not in board.rules.opd:
+        raise UnknownOpd(f"opd: {code[:40]} tidak ada di daftar OPD hub ini")
 
 
 def _accept(record: Record, args: Mapping[str, Any], actor: Actor, now: float) -> list[Fact]:
@@ -108,8 +140,12 @@ def _support(record: Record, args: Mapping[str, Any], actor: Actor, now: float) 
 
 
 def _on_submitted(record: Record, data: Mapping[str, Any], at: float) -> None:
-    fields = {k: data[k] for k in PROPOSAL_FIELDS}
-    record.board.proposals[data["proposal"]] = Proposal(data["proposal"], data["village"], fields, at, at)
+    record.board.proposals[data["proposal"]] = Proposal(data["proposal"], data["village"], stored_fields(data), at, at)
+
+
+def stored_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A proposal's fields as an event holds them; a log written before the optional ones lacks them."""
+    return {k: data.get(k) for k in PROPOSAL_FIELDS}
 
 
 def _on_edited(record: Record, data: Mapping[str, Any], at: float) -> None:
@@ -168,7 +204,8 @@ def _row(record: Record, p: Proposal) -> dict[str, Any]:
     return {
         "proposal": p.id,
         **p.fields,
-        "lokasi": dict(p.fields["lokasi"]),
+        "lokasi": {"titik": None, **p.fields["lokasi"]},
+        "opd_name": record.board.rules.opd.get(p.fields["opd"]) if p.fields["opd"] else None,
         "bidang_label": BIDANG[p.fields["bidang"]],
         "sumber_dana_label": SUMBER_DANA[p.fields["sumber_dana"]],
         "village": p.village,
@@ -183,4 +220,5 @@ def _row(record: Record, p: Proposal) -> dict[str, Any]:
         # where a carried proposal comes from (its history and votes stay in the record, not on the board)
         "carried_from": {k: p.lineage[-1][k] for k in ("level", "session", "title", "proposal", "rank")}
         if p.lineage else None,
+        "photos": proposal_photos.view(p.photos),
     }

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms import agenda, attendance, ballot, carry, delegates, proposal, session
+from rooms import agenda, attendance, ballot, carry, delegates, photos, proposal, session
 from rooms.actors import Actor
 from rooms.agenda import Agenda
 from rooms.attendance import Attendance
@@ -34,6 +34,6 @@ class Record:
     delegates: list[dict[str, Any]] = field(default_factory=list)  # {name, village, role} for the next level
 
 
-_MODULES = (session, attendance, agenda, proposal, ballot, carry, delegates)
+_MODULES = (session, attendance, agenda, proposal, photos, ballot, carry, delegates)
 DECIDE: dict[str, Decider] = {name: fn for m in _MODULES for name, fn in m.DECIDE.items()}
 APPLY: dict[str, Applier] = {name: fn for m in _MODULES for name, fn in m.APPLY.items()}

@@ -65,6 +65,21 @@ class Positive:
 
 
 @dataclass(frozen=True, slots=True)
+class Between:
+    """A number (int or float, not bool) within [low, high]; NaN and infinities fail the range."""
+
+    low: float
+    high: float
+
+    def check(self, value: object, path: str) -> int | float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise Invalid(f"{path}: harus berupa angka")
+        if not self.low <= value <= self.high:
+            raise Invalid(f"{path}: harus antara {self.low:g} dan {self.high:g}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class Flag:
     def check(self, value: object, path: str) -> bool:
         if not isinstance(value, bool):

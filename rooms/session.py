@@ -28,7 +28,7 @@ DRAFT_COMMANDS = frozenset(
         "attendance.join", "attendance.leave", "attendance.headcount",
         "agenda.add", "agenda.move",
         "proposal.submit", "proposal.edit", "proposal.accept", "proposal.merge", "proposal.reject",
-        "proposal.carry", "support.give",
+        "proposal.carry", "proposal.photo_add", "proposal.photo_remove", "support.give",
         "participant.mute", "participant.unmute", "spotlight.set", "village.promote", "village.demote",
         "credential.revoke", "credential.reissue",
     }

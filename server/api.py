@@ -34,7 +34,8 @@ _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired
            "not_found": 404, "conflict": 409, "version_conflict": 409, "session_closed": 409,
            "level_mismatch": 409, "already_carried": 409, "nothing_to_carry": 409, "no_next_level": 409,
            "origin_mismatch": 409, "chain_broken": 422, "carry_mismatch": 422, "too_large": 413,
-           "busy": 503, "log_broken": 500}
+           "busy": 503, "log_broken": 500,
+           "not_an_image": 415, "too_many_photos": 409, "photo_quota": 409, "rate_limited": 429}
 _EXPORT_BATCH = 1000  # log lines per write of an export
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 _MAX_CARRY = 64 * 1024 * 1024  # a carry file holds its session's whole log: a long regency-wide day fits
@@ -54,7 +55,8 @@ async def domain_errors(request: web.Request, handler: Any) -> web.StreamRespons
         return _error(err)
 
 
-def _credential(request: web.Request) -> Credential | None:
+def bearer(request: web.Request) -> Credential | None:
+    """The credential in ``Authorization: Bearer``, verified; None without the header."""
     header = request.headers.get("Authorization", "")
     if not header:
         return None
@@ -65,7 +67,7 @@ def _credential(request: web.Request) -> Credential | None:
 
 async def _audience(request: web.Request, session_id: str) -> str:
     """Who reads: staff of this session, one of its villages, else the public."""
-    cred = _credential(request)
+    cred = bearer(request)
     if cred is None or cred.session != session_id:
         return "public"
     require_unrevoked(await request.app[SESSIONS].get(session_id), cred)
@@ -94,7 +96,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 
 async def _operator(request: web.Request) -> None:
-    cred = _credential(request)
+    cred = bearer(request)
     if cred is None or cred.actor.kind is not Kind.ADMIN:
         raise Forbidden("Hanya operator hub yang dapat membuat sesi")
     await require_operator(request.app[SESSIONS].log, cred)
@@ -156,7 +158,7 @@ async def snapshot(request: web.Request) -> web.Response:
 async def _staff_only(request: web.Request, sid: str) -> Assembly:
     """Only staff of the session and the operator read its log and what is built from it (it names who
     did what; a join sheet holds credentials). Returns the session's state."""
-    cred = _credential(request)
+    cred = bearer(request)
     staff = cred is not None and (cred.actor.kind is Kind.ADMIN or (
         cred.session == sid and cred.actor.kind in (Kind.CHAIR, Kind.MODERATOR)))
     if not staff:
@@ -255,7 +257,7 @@ async def export(request: web.Request) -> web.Response:
     sid, name, fmt = request.match_info["session"], request.match_info["sheet"], request.match_info["fmt"]
     if name not in SHEETS or fmt not in FORMATS:
         raise NotFound(f"Tidak ada ekspor {name}.{fmt}; ada: {', '.join(SHEETS)} sebagai {', '.join(FORMATS)}")
-    sheet = SHEETS[name](await _staff_only(request, sid))
+    sheet = SHEETS[name](await _staff_only(request, sid), request.app[CONFIG].base_url)
     body = await asyncio.to_thread(render, sheet, fmt)  # an XLSX of a big session takes a while: not on the loop
     return web.Response(body=body, content_type=FORMATS[fmt].split(";")[0], charset=(
         "utf-8" if ";" in FORMATS[fmt] else None), headers={
@@ -307,7 +309,7 @@ async def carry_import(request: web.Request) -> web.Response:
     moderators. The file's chain is recomputed before anything is decided; a refusal changes nothing."""
     target = request.match_info["session"]
     await _staff_only(request, target)
-    cred = _credential(request)
+    cred = bearer(request)
     assert cred is not None  # _staff_only refused anyone without one
     carry = await asyncio.to_thread(read_carry, await _upload(request, _MAX_CARRY))
     version, rows = await take_in(request.app[SESSIONS], target, carry, cred.actor, cred)

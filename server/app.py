@@ -16,11 +16,12 @@ from recordings.program import ProgramFeed
 from recordings.session_tracks import SessionTracks
 from rooms.log.port import EventLog
 from server import livestream
+from server import photos as photo_routes
 from server.api import _MAX_BODY, domain_errors, endpoints
 from server.broadcast import Broadcasts
 from server.browsers import Browsers
 from server.bus import RevocationBus
-from server.config import Config
+from server.config import Config, proposal_rules
 from server.credentials import Signer
 from server.files import private_dir, private_file
 from server.jobs import Jobs
@@ -32,6 +33,8 @@ from server.keys import (
     JOBS,
     LOG,
     METRICS,
+    PHOTO_UPLOADS,
+    PHOTOS,
     RECORDING,
     SESSIONS,
     SIGNALLING,
@@ -43,10 +46,12 @@ from server.minutes import on_close
 from server.protocol import EngineNoise, Packet
 from server.push import Pusher
 from server.recording import PartFactory, Recording
+from server.ratelimit import Quota
 from server.signalling import Signalling
 from server.sockets import Channel
 from server.stores.redis import RedisLog
 from server.stores.sqlite import SqliteLog
+from service.photos import PhotoFiles, Photos
 from service.sessions import Sessions
 from web import pages
 
@@ -91,7 +96,10 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 
 async def _service(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    app[SESSIONS] = sessions = Sessions(app[LOG], config.proposal_limit)
+    app[SESSIONS] = sessions = Sessions(app[LOG], proposal_rules(config))
+    app[PHOTOS] = photos = Photos(sessions, PhotoFiles(private_dir(private_dir(config.data_dir) / "photos")))
+    sessions.listen(photos.forget_removed)
+    app[PHOTO_UPLOADS] = Quota(photo_routes.UPLOADS_PER_HOUR, 3600)
     pusher = Pusher(app[SIO], config.flush_interval, sessions)
     sessions.listen(pusher.changed)
     yield
@@ -180,6 +188,7 @@ def create_app(config: Config) -> web.Application:
     app[SIO] = sio
     app.add_routes(endpoints())
     app.add_routes(livestream.endpoints())
+    app.add_routes(photo_routes.endpoints())
     app.add_routes(pages.endpoints(pages.Wiring(sessions=lambda: app[SESSIONS], admit=browsers.admit)))
 
     async def disconnect_all(app: web.Application) -> None:

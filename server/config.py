@@ -7,11 +7,17 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from recordings.rtmp import masked, url_problem
-from rooms.proposal import PROPOSAL_LIMIT
+from rooms.errors import Invalid
+from rooms.opd import parse_opd_csv
+from rooms.photos import PHOTO_QUOTA
+from rooms.proposal import PROPOSAL_LIMIT, Rules
 from server.files import write_private
+
+_MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,8 @@ class Config:
     browser_tokens_per_hour: int = 20  # new citizens' browser tokens one client address gets an hour
     media_lines: int = 40  # m-lines one offer may carry: a console offers 31
     proposal_limit: int = PROPOSAL_LIMIT  # proposals one village may have in play (submitted or accepted)
+    opd_file: Path | None = None  # the OPD list (code,name CSV); unset: server/data/opd.csv
+    photo_quota_mb: float = PHOTO_QUOTA / _MB  # stored photo megabytes per village
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client (nginx in front)
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
     video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
@@ -52,6 +60,20 @@ class Config:
     @property
     def base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+def shipped_opd_csv() -> str:
+    """The default OPD list (server/data/README.md says what it is), as package data."""
+    return (resources.files("server") / "data" / "opd.csv").read_text(encoding="utf-8")
+
+
+def proposal_rules(config: Config) -> Rules:
+    """The hub's settings for every session's proposals; Invalid (naming the line) for a bad OPD file."""
+    try:
+        text = config.opd_file.read_text(encoding="utf-8") if config.opd_file else shipped_opd_csv()
+    except (OSError, UnicodeDecodeError) as err:
+        raise Invalid(f"Daftar OPD tidak terbaca: {err}") from None
+    return Rules(config.proposal_limit, opd=parse_opd_csv(text), photo_quota=int(config.photo_quota_mb * _MB))
 
 
 def load_secret(data_dir: Path, given: str) -> str:
@@ -93,6 +115,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--media-lines", type=int, default=int(env.get("MH_MEDIA_LINES", "40")))
     p.add_argument("--proposal-limit", type=int, default=int(env.get("MH_PROPOSAL_LIMIT", PROPOSAL_LIMIT)),
                    help="proposals one village may have in play (submitted or accepted) at once")
+    p.add_argument("--opd", default=env.get("MH_OPD") or None,
+                   help="the OPD list a proposal's OPD tujuan comes from (CSV code,name); default server/data/opd.csv")
+    p.add_argument("--photo-quota", type=float, default=float(env.get("MH_PHOTO_QUOTA", PHOTO_QUOTA / _MB)),
+                   help="megabytes of stored photos one village may have")
     p.add_argument("--trusted-proxy", action="append",
                    default=[a for a in env.get("MH_TRUSTED_PROXIES", "").split(",") if a])
     p.add_argument("--video-codec", choices=("VP8", "H264"), default=env.get("MH_VIDEO_CODEC", "VP8"))
@@ -116,7 +142,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         if problem := url_problem(url):
             parser.error(f"--rtmp {masked(url)}: {problem}")  # the key stays out of the message
     data_dir = Path(a.data)
-    return Config(
+    config = Config(
         host=a.host,
         port=a.port,
         data_dir=data_dir,
@@ -134,6 +160,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         browser_tokens_per_hour=a.browser_tokens_per_hour,
         media_lines=a.media_lines,
         proposal_limit=a.proposal_limit,
+        opd_file=Path(a.opd) if a.opd else None,
+        photo_quota_mb=a.photo_quota,
         trusted_proxies=tuple(a.trusted_proxy),
         video_codec=a.video_codec,
         stun_urls=tuple(a.stun),
@@ -144,3 +172,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         credential_days=a.credential_days,
         rtmp_urls=tuple(a.rtmp),
     )
+    try:
+        proposal_rules(config)  # a bad OPD list stops the hub here, saying which line
+    except Invalid as err:
+        parser.error(f"--opd: {err.message}")
+    return config

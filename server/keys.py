@@ -12,9 +12,11 @@ from server.config import Config
 from server.credentials import Signer
 from server.jobs import Jobs
 from server.metrics import Metrics
+from server.ratelimit import Quota
 from server.recording import Recording
 from server.signalling import Signalling
 from server.sockets import Channel
+from service.photos import Photos
 from service.sessions import Sessions
 
 BROADCASTS = web.AppKey("broadcasts", Broadcasts)
@@ -22,6 +24,8 @@ BROWSERS = web.AppKey("browsers", Browsers)
 CHANNEL = web.AppKey("channel", Channel)
 CONFIG = web.AppKey("config", Config)
 SESSIONS = web.AppKey("sessions", Sessions)
+PHOTOS = web.AppKey("photos", Photos)
+PHOTO_UPLOADS = web.AppKey("photo_uploads", Quota)  # per village, in any hour
 SIGNER = web.AppKey("signer", Signer)
 METRICS = web.AppKey("metrics", Metrics)
 LOG = web.AppKey("log", EventLog)

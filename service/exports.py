@@ -1,6 +1,9 @@
 """A session's tables for the next level, built from its read models, so they can never disagree
 with the log: proposals in DU-RKP Desa column order and in a SIPD-shaped sheet, ballots (per village
-on nominal ones; totals and turnout only on secret ones), attendance and the speaker log."""
+on nominal ones; totals and turnout only on secret ones), attendance and the speaker log.
+
+A sheet is built from the session's state and the hub's public address (the SIPD sheet links each
+photo of a proposal, for the operator who enters it upward)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moderation.assembly import Assembly
+from service.photos import photo_path
 
 Cell = str | int | float | None
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -34,24 +38,43 @@ def _lokasi(p: dict[str, Any]) -> str:
     return f"Dusun {where['dusun']} RT {where['rt']} RW {where['rw']}"
 
 
-def du_rkp_desa(assembly: Assembly) -> Sheet:
-    """Proposals as the DU-RKP Desa form orders its columns (Permendagri 114/2014)."""
+def _titik(p: dict[str, Any]) -> tuple[Cell, Cell]:
+    """Latitude and longitude, or nothing for a proposal without a map point."""
+    point = p["lokasi"]["titik"]
+    return (point["lat"], point["lng"]) if point else (None, None)
+
+
+def _opd(p: dict[str, Any]) -> Cell:
+    name: Cell = p["opd_name"] or p["opd"]  # a code the hub's list no longer names is shown as it is
+    return name
+
+
+def du_rkp_desa(assembly: Assembly, base_url: str = "") -> Sheet:
+    """Proposals as the DU-RKP Desa form orders its columns (Permendagri 114/2014), then what the
+    next level asks beyond the form: the problem, the map point, the OPD and how many photos."""
     board = _models(assembly)["board"]["proposals"]
     rows = [(n, p["village_name"], p["bidang_label"], p["title"], _lokasi(p), p["volume"], p["unit"],
-             p["description"], p["cost"], p["sumber_dana_label"], p["scale"], p["status"])
+             p["description"], p["cost"], p["sumber_dana_label"], p["scale"], p["status"], p["masalah"], *_titik(p),
+             _opd(p), len(p["photos"]))
             for n, p in enumerate(board, start=1)]
     return Sheet("du_rkp_desa", ("No", "Desa", "Bidang", "Jenis kegiatan", "Lokasi", "Volume", "Satuan",
-                                 "Sasaran/manfaat", "Perkiraan biaya (Rp)", "Sumber dana", "Skala", "Status"), rows)
+                                 "Sasaran/manfaat", "Perkiraan biaya (Rp)", "Sumber dana", "Skala", "Status",
+                                 "Permasalahan", "Lintang", "Bujur", "OPD tujuan", "Foto"), rows)
 
 
-def sipd(assembly: Assembly) -> Sheet:
-    """Accepted proposals in the shape an operator enters into SIPD at the kecamatan."""
+def sipd(assembly: Assembly, base_url: str = "") -> Sheet:
+    """Accepted proposals in the shape an operator enters into SIPD at the kecamatan: the problem, the
+    address and map point, the OPD tujuan, and links to the photos to upload with it."""
     board = [p for p in _models(assembly)["board"]["proposals"] if p["status"] == "accepted"]
-    rows = [(p["proposal"], p["kecamatan"], p["village_name"], p["title"], p["description"], _lokasi(p),
-             p["bidang_label"], p["volume"], p["unit"], p["cost"], p["sumber_dana_label"], p["support"])
+    sid = assembly.session_id
+    rows = [(p["proposal"], p["kecamatan"], p["village_name"], p["masalah"], p["title"], p["description"],
+             _lokasi(p), *_titik(p), _opd(p), p["bidang_label"], p["volume"], p["unit"], p["cost"],
+             p["sumber_dana_label"], p["support"], len(p["photos"]),
+             " ".join(base_url + photo_path(sid, ph["photo"]) for ph in p["photos"]) or None)
             for p in board]
-    return Sheet("sipd", ("Kode usulan", "Kecamatan", "Desa", "Usulan", "Uraian", "Alamat", "Bidang", "Volume",
-                          "Satuan", "Anggaran (Rp)", "Sumber dana", "Dukungan warga (saran)"), rows)
+    return Sheet("sipd", ("Kode usulan", "Kecamatan", "Desa", "Permasalahan", "Usulan", "Uraian", "Alamat",
+                          "Lintang", "Bujur", "OPD tujuan", "Bidang", "Volume", "Satuan", "Anggaran (Rp)",
+                          "Sumber dana", "Dukungan warga (saran)", "Foto", "Tautan foto"), rows)
 
 
 def ballots(assembly: Assembly) -> Sheet:
@@ -88,6 +111,14 @@ def speakers(assembly: Assembly) -> Sheet:
     return Sheet("speakers", ("Kode desa", "Desa", "Kecamatan", "Giliran", "Lama bicara (detik)"), rows)
 
 
-SHEETS: dict[str, Callable[[Assembly], Sheet]] = {
-    "du_rkp_desa": du_rkp_desa, "sipd": sipd, "ballots": ballots, "attendance": attendance, "speakers": speakers,
+Builder = Callable[[Assembly, str], Sheet]  # (the session's state, the hub's public base URL)
+
+
+def _unlinked(build: Callable[[Assembly], Sheet]) -> Builder:
+    return lambda assembly, _base_url: build(assembly)
+
+
+SHEETS: dict[str, Builder] = {
+    "du_rkp_desa": du_rkp_desa, "sipd": sipd, "ballots": _unlinked(ballots), "attendance": _unlinked(attendance),
+    "speakers": _unlinked(speakers),
 }

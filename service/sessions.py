@@ -33,7 +33,7 @@ from rooms.commands import Command
 from rooms.errors import DomainError, Invalid, NotFound
 from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import EventLog, VersionConflict
-from rooms.proposal import PROPOSAL_LIMIT
+from rooms.proposal import DEFAULT_RULES, Rules
 from service.credentials import Credential, require_unrevoked
 from service.outcome import settle
 
@@ -115,9 +115,9 @@ class _Staged:
 
 
 class Sessions:
-    def __init__(self, log: EventLog, proposal_limit: int = PROPOSAL_LIMIT) -> None:
+    def __init__(self, log: EventLog, rules: Rules = DEFAULT_RULES) -> None:
         self.log = log
-        self._proposal_limit = proposal_limit  # the hub's setting, handed to every session's state
+        self.rules = rules  # the hub's settings for proposals, handed to every session's state
         self._listeners: list[Listener] = []
         self._cache: dict[str, Assembly] = {}
         self._locks: dict[str, _Lock] = {}  # only while in use: asking about any id must not grow it
@@ -166,7 +166,7 @@ class Sessions:
             assembly.refill(ballot, await self.log.box(assembly.session_id, ballot))
 
     async def _rebuild(self, session_id: str) -> Assembly:
-        assembly = Assembly(session_id, self._proposal_limit)
+        assembly = Assembly(session_id, self.rules)
         await self._catch_up(assembly)
         if assembly.version:  # an id with no log leaves nothing behind
             self._cache[session_id] = assembly
@@ -197,7 +197,7 @@ class Sessions:
             raise Invalid("Pengenal sesi: huruf kecil, angka dan '-', paling panjang 64")
         async with self.lock(session_id):
             records = await self.log.append(session_id, events, expected_version=0)
-            assembly = self._cache[session_id] = Assembly(session_id, self._proposal_limit)
+            assembly = self._cache[session_id] = Assembly(session_id, self.rules)
             self._fold(assembly, records)
         return assembly
 

@@ -106,7 +106,8 @@ async def _role_page(hub: Wiring, request: web.Request, role: str) -> web.Respon
     model = await _session_model(hub, sid)
     if model is None:
         return _render(request, "not_found.html", {"session_id": sid}, status=404)
-    return _render(request, f"{role}.html", {"session": model, **_CHOICES}, {"session": sid, "role": role})
+    opd = list(hub.sessions().rules.opd.items())  # the hub's list of OPD tujuan (--opd)
+    return _render(request, f"{role}.html", {"session": model, "opd": opd, **_CHOICES}, {"session": sid, "role": role})
 
 
 async def public(hub: Wiring, request: web.Request) -> web.Response:

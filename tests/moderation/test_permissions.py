@@ -17,7 +17,8 @@ def test_the_system_only_records_attendance_pauses_the_floor_and_ends_a_lost_scr
     system = {"attendance.join", "attendance.leave", "floor.pause", "floor.resume", "screen.stop"}
     assert {c for c, who in PERMISSIONS.items() if "system" in who} == system
     assert {c for c, who in PERMISSIONS.items() if "public" in who} == {"support.give"}
-    assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke", "credential.reissue", "proposal.carry"}
+    assert {c for c, who in PERMISSIONS.items() if ADMIN in who} == {"credential.revoke", "credential.reissue",
+                                                                      "proposal.carry"}
 
 
 def test_only_villages_vote_and_only_staff_run_ballots_and_the_floor() -> None:

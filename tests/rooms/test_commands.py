@@ -2,7 +2,8 @@ from typing import Any
 
 import pytest
 
-from rooms.commands import COMMAND_NAMES, DEFAULT_FLOOR_SECONDS, PROPOSAL_FIELDS, parse_command
+from harness.sample import usulan
+from rooms.commands import COMMAND_NAMES, DEFAULT_FLOOR_SECONDS, KEEP, PROPOSAL_FIELDS, parse_command
 from rooms.errors import Invalid, UnknownCommand
 
 USULAN: dict[str, Any] = {
@@ -19,7 +20,7 @@ USULAN: dict[str, Any] = {
 
 
 def test_every_named_command_is_known() -> None:
-    assert len(COMMAND_NAMES) == 38
+    assert len(COMMAND_NAMES) == 39
     assert {"ballot.cast", "hand.raise", "credential.revoke", "spotlight.set", "delegates.set"} <= COMMAND_NAMES
 
 
@@ -103,6 +104,16 @@ def test_spotlight_takes_null() -> None:
 
 
 def test_edit_fields_are_all_optional() -> None:
-    cmd = parse_command("proposal.edit", {"proposal": "U-001", "cost": 5})
-    assert cmd.args["cost"] == 5
-    assert all(cmd.args[k] is None for k in PROPOSAL_FIELDS if k != "cost")
+    cmd = parse_command("proposal.edit", {"proposal": "U-001", "cost": 5, "opd": None})
+    assert cmd.args["cost"] == 5 and cmd.args["opd"] is None  # an explicit null clears an optional field
+    assert all(cmd.args[k] is KEEP for k in PROPOSAL_FIELDS if k not in ("cost", "opd"))
+
+
+def test_a_map_point_is_checked() -> None:
+    lokasi = {"dusun": "Krajan", "rt": "1", "rw": "2"}
+    cmd = parse_command("proposal.submit", {**usulan(), "lokasi": {**lokasi, "titik": {"lat": -8.25, "lng": 114.3}}})
+    assert cmd.args["lokasi"]["titik"] == {"lat": -8.25, "lng": 114.3} and cmd.args["masalah"] is None
+    for titik in ({"lat": -91, "lng": 114}, {"lat": -8, "lng": 180.5}, {"lat": float("nan"), "lng": 1},
+                  {"lat": True, "lng": 1}, {"lat": -8}, {"lat": "-8", "lng": 1}):
+        with pytest.raises(Invalid):
+            parse_command("proposal.submit", {**usulan(), "lokasi": {**lokasi, "titik": titik}})

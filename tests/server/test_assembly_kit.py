@@ -18,13 +18,17 @@ from rooms.ballot import BOXED, receipt_digest
 from rooms.commands import parse_command
 from rooms.errors import DomainError
 from rooms.events import Event, Paper, RecordedEvent
-from rooms.proposal import PROPOSAL_LIMIT
+from rooms.opd import parse_opd_csv
+from rooms.photos import PHOTO_QUOTA
+from rooms.proposal import PROPOSAL_LIMIT, Rules
 from rooms.roster import Village, parse_roster_csv, pick_interactive
 from rooms.session import create_session
+from server.config import shipped_opd_csv
 from server.provision import banyuwangi_roster
 
 ROSTER = parse_roster_csv(banyuwangi_roster())
 VENUE = "35.10.13.2007"  # Bubuk, Rogojampi
+OPD = parse_opd_csv(shipped_opd_csv())  # the list a hub ships with
 INTERACTIVE = pick_interactive(ROSTER, VENUE)
 VIEWONLY = [v.code for v in ROSTER if v.code not in INTERACTIVE]
 
@@ -63,10 +67,10 @@ class Hub:
 
     def __init__(
         self, villages: list[Village] = ROSTER, interactive: list[str] | None = None, start: bool = True,
-        proposal_limit: int = PROPOSAL_LIMIT,
+        proposal_limit: int = PROPOSAL_LIMIT, photo_quota: int = PHOTO_QUOTA,
     ) -> None:
-        self.proposal_limit = proposal_limit
-        self.assembly = Assembly("musrenbang-2020", proposal_limit)
+        self.rules = Rules(proposal_limit, opd=OPD, photo_quota=photo_quota)
+        self.assembly = Assembly("musrenbang-2020", self.rules)
         self.log: list[RecordedEvent] = []
         self.papers: list[Paper] = []  # secret ballots' boxes, kept beside the log as a store does
         self.now = 1_579_590_000.0  # 21 January 2020, morning
@@ -109,7 +113,7 @@ class Hub:
         return self.assembly.read_models([name], audience)[name]
 
     def refold(self) -> Assembly:
-        fresh = Assembly(self.assembly.session_id, self.proposal_limit)
+        fresh = Assembly(self.assembly.session_id, self.rules)
         for r in self.log:
             fresh.apply(r)
         for bid in fresh.short_boxes():

@@ -37,6 +37,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "proposal.accept": {"proposal": "U-001"},
     "proposal.merge": {"proposal": "U-001", "into": "U-003"},
     "proposal.reject": {"proposal": "U-001", "reason": "Ganda"},
+    "proposal.photo_remove": {"photo": "F-0123456789ab"},
     "ballot.open": {"title": "P", "method": "approval", "options": ["U-003", "U-004"]},
     "ballot.cast": {"ballot": "B-01", "choice": ["U-003"]},
     "ballot.close": {"ballot": "B-01"},
@@ -69,7 +70,7 @@ def payload(command: str, actor: Actor) -> dict[str, Any]:
     data = dict(PAYLOADS[command])
     if command == "attendance.headcount" and actor.kind is not Kind.VILLAGE:
         data["village"] = SARONGAN.id
-    if command == "proposal.edit":
+    if command in ("proposal.edit", "proposal.photo_remove"):
         data["proposal"] = OWN_SUBMITTED.get(actor.id, "U-001")
     return data
 

@@ -40,6 +40,7 @@ AUDIENCES = ["public", "staff", *(f"village:{c}" for c in CODES)]
 
 proposal_ids = st.sampled_from([f"U-00{i}" for i in range(1, 6)])
 ballot_ids = st.sampled_from(["B-01", "B-02", "B-03"])
+photo_ids = st.sampled_from(["F-000000000001", "F-000000000002", "F-000000000003", "F-000000000004"])
 items = st.sampled_from(["A-01", "A-02", "A-03"])
 codes = st.sampled_from(CODES)
 seconds = st.integers(1, 300)
@@ -65,6 +66,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "proposal.accept": st.fixed_dictionaries({"proposal": proposal_ids}),
     "proposal.merge": st.fixed_dictionaries({"proposal": proposal_ids, "into": proposal_ids}),
     "proposal.reject": st.fixed_dictionaries({"proposal": proposal_ids, "reason": st.just("Ganda")}),
+    "proposal.photo_remove": st.fixed_dictionaries({"proposal": proposal_ids, "photo": photo_ids}),
     "ballot.open": st.fixed_dictionaries(
         {
             "title": st.just("Prioritas"),

@@ -42,4 +42,6 @@ async def test_data_folder_secret_links_and_database_are_private(tmp_path: Path,
     assert _mode(data) == 0o700
     files = sorted(p.name for p in data.iterdir())
     assert {"secret.key", "hub.sqlite3", f"links-{sid}.csv"} <= set(files), files
-    assert {name: _mode(data / name) for name in files} == dict.fromkeys(files, 0o600)
+    # files 0600; folders of their own (photos/, recordings/) 0700
+    assert {name: _mode(data / name) for name in files} == {
+        name: 0o700 if (data / name).is_dir() else 0o600 for name in files}

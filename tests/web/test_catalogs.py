@@ -36,14 +36,15 @@ FAMILIES = {
               "session_not_live", "rate_limited",
               "version_conflict", "internal", "offline", "timeout", "unknown",
               "chain_broken", "carry_mismatch", "origin_mismatch", "level_mismatch", "already_carried",
-              "nothing_to_carry", "no_next_level", "too_large"),
+              "nothing_to_carry", "no_next_level", "too_large", "not_an_image", "too_many_photos", "photo_quota",
+              "unknown_opd"),
     "level": LEVELS, "cstatus": ("submitted", "accepted", "rejected", "merged", RANKED),
     "electorate": ELECTORATES, "ekind": ELECTORATES,
     "tab": ("screening", "ballots", "participants", "agenda", "attendance", "network"),
     "screening": ("done_accept", "done_merge", "done_reject"),
     "broadcast.state": ("waiting", "connecting", "live", "reconnecting", "failed", "stopped"),
     "broadcast.reason": (*FAILURES, "exited"),
-    "proposal.field": ("title", "description", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",
+    "proposal.field": ("title", "description", "masalah", "bidang", "dusun", "rt", "rw", "volume", "unit", "cost",
                        "sumber_dana", "scale"),
 }
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 PROPOSAL = {
     "title": "Rabat beton jalan dusun Krajan",
     "description": "Jalan tanah 300 m rusak saat hujan; dirabat beton lebar 3 m.",
+    "masalah": "Anak sekolah sulit lewat saat hujan",
     "bidang": "pembangunan",
     "dusun": "Krajan", "rt": "002", "rw": "001",
     "volume": "300", "unit": "m", "cost": "150.000.000",

@@ -10,6 +10,7 @@ import { closedView } from "./closing.js";
 import { agendaItems, attendance, ballots, byId, holderOf, idOf, isOpen, proposals, roster } from "./shape.js";
 import { ballotHeader, ballotStanding, choicesView, floorView, notVoted, proposalCard } from "./views.js";
 import { queueView, sessionState } from "./staff.js";
+import { removeButton } from "./photos.js";
 
 const live = connectPage();
 const wholeNumber = (el) => (el.value.trim() === "" ? undefined : Number(el.value));
@@ -94,7 +95,8 @@ function renderScreening() {
   if (!shown.length) patch($("screening-list"), h("li", { class: "empty" }, t("board.empty")));
   else patch($("screening-list"), shown.map((p) => {
     const id = idOf(p, "proposal");
-    const card = proposalCard(p);
+    const card = proposalCard(p, (p.photos ?? []).length
+      ? h("div", { class: "row-actions photo-controls" }, p.photos.map((ph, i) => removeButton(live, id, ph, i))) : null);
     card.classList.toggle("picked", id === picked);
     if (p.status === "submitted") card.prepend(h("button", { type: "button", class: "pick live-only", dataset: { key: `pick-${id}` }, "aria-pressed": String(id === picked),
                                onclick: () => { picked = id; renderScreening(); $("screen-accept").focus(); } },

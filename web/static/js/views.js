@@ -2,7 +2,7 @@
 // ballot tallies. They build elements with dom.h (text only) from the read models.
 import { serverNow } from "./clock.js";
 import { h, patch } from "./dom.js";
-import { minutes, number, rupiah, t } from "./i18n.js";
+import { config, minutes, number, rupiah, t } from "./i18n.js";
 import { agendaItems, byId, holderOf, idOf, proposals, roster, tallies } from "./shape.js";
 
 const ENDING_SECONDS = 30;
@@ -54,6 +54,29 @@ export function agendaView(live, container, actions = null) {
   });
 }
 
+/** Where the hub serves a proposal's photo or its thumbnail (service/photos.py: photo_path). */
+export function photoUrl(photo, thumb = false) {
+  return `/api/sessions/${encodeURIComponent(config.session)}/photos/${photo}${thumb ? ".thumb" : ""}.jpg`;
+}
+
+/** A proposal's photos as thumbnails, each opening the full photo. */
+function photoStrip(p) {
+  const photos = p.photos ?? [];
+  if (!photos.length) return null;
+  const id = idOf(p, "proposal");
+  return h("ul", { class: "photo-strip" }, photos.map((ph, i) => h("li", { dataset: { photo: ph.photo } },
+    h("a", { href: photoUrl(ph.photo), target: "_blank", rel: "noopener" },
+      h("img", { src: photoUrl(ph.photo, true), alt: t("photo.alt", { n: i + 1, id }), loading: "lazy" })))));
+}
+
+/** The map point, as a link to the open map (no map is loaded into the page). */
+function pointLink(point) {
+  const [lat, lng] = [point.lat.toFixed(5), point.lng.toFixed(5)];
+  return h("a", { class: "proposal-titik", target: "_blank", rel: "noopener noreferrer",
+                  href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}` },
+    t("proposal.titik", { lat, lng }));
+}
+
 /** One proposal on a board: title, village, bidang, cost, status, support; extra nodes appended. */
 export function proposalCard(p, ...extra) {
   const lokasi = p.lokasi ?? {};
@@ -67,11 +90,15 @@ export function proposalCard(p, ...extra) {
       t(`bidang.${p.bidang}`), " · ", rupiah(p.cost)),
     h("p", { class: "proposal-detail" },
       t("proposal.where", { dusun: lokasi.dusun ?? "", rt: lokasi.rt ?? "", rw: lokasi.rw ?? "" }), " · ",
-      `${number(p.volume)} ${p.unit}`, " · ", t(`sumber_dana.${p.sumber_dana}`), " · ", t(`scale.${p.scale}`)),
+      `${number(p.volume)} ${p.unit}`, " · ", t(`sumber_dana.${p.sumber_dana}`), " · ", t(`scale.${p.scale}`),
+      p.opd ? ` · ${t("proposal.opd", { name: p.opd_name ?? p.opd })}` : "",
+      lokasi.titik ? [" · ", pointLink(lokasi.titik)] : null),
+    p.masalah ? h("p", { class: "proposal-masalah" }, t("proposal.masalah", { text: p.masalah })) : null,
     p.description ? h("p", { class: "proposal-description" }, p.description) : null,
     p.carried_from ? h("p", { class: "proposal-origin" }, t("proposal.carried_from", {
       title: p.carried_from.title, level: t(`level.${p.carried_from.level}`), proposal: p.carried_from.proposal,
       rank: p.carried_from.rank })) : null,
+    photoStrip(p),
     p.status === "rejected" && p.reject_reason ? h("p", { class: "proposal-reason" },
       t("proposal.reason", { reason: p.reject_reason })) : null,
     p.status === "merged" && p.merged_into ? h("p", { class: "proposal-reason" },

@@ -4,6 +4,7 @@ import { config, rupiah, t } from "./i18n.js";
 import { devicesOf, levelMeter, openCamera } from "./media.js";
 import { programLink } from "./relay.js";
 import { connectPage, credential, describe, notify } from "./live.js";
+import { MAX_PHOTOS, filesProblem, removeButton, uploadPhoto } from "./photos.js";
 import { closedView, isClosed } from "./closing.js";
 import { ask } from "./ask.js";
 import { ballots, byId, holderOf, idOf, isOpen, myVillage, proposals, queue } from "./shape.js";
@@ -330,7 +331,7 @@ const RUPIAH = /^\s*(rp\.?)?\s*[\d.\s]+$/i;
 
 // name → (value) → problem (a catalog key and its parameters) or null
 const CHECKS = {
-  title: textRule(200), description: textRule(2000), bidang: textRule(), dusun: textRule(100),
+  title: textRule(200), description: textRule(2000), masalah: textRule(1000), bidang: textRule(), dusun: textRule(100),
   rt: textRule(10), rw: textRule(10), unit: textRule(30), sumber_dana: textRule(), scale: textRule(),
   volume: (v) => (v.trim() === "" ? ["validation.required"]
     : Number(v) > 0 && Number(v) <= 1e9 ? null : ["validation.positive"]),
@@ -346,6 +347,17 @@ function parseRupiah(text) {
   return Number(text.replace(/[^\d]/g, ""));
 }
 
+const DEGREES = /^\s*-?\d{1,3}(\.\d+)?\s*$/;
+
+/** The map point typed (or found), {lat, lng}; null when both are empty; undefined when it is not one. */
+function point() {
+  const [lat, lng] = [field("lat").value.trim(), field("lng").value.trim()];
+  if (!lat && !lng) return null;
+  if (!DEGREES.test(lat) || !DEGREES.test(lng)) return undefined;
+  const [y, x] = [Number(lat), Number(lng)];
+  return Math.abs(y) <= 90 && Math.abs(x) <= 180 ? { lat: y, lng: x } : undefined;
+}
+
 function showErrors(messages) {
   patch($("proposal-errors"), messages.map((m) => h("li", {}, m)));
 }
@@ -358,7 +370,79 @@ function validate() {
     input.setAttribute("aria-invalid", problem ? "true" : "false");
     if (problem) problems.push([input, t(problem[0], { field: t(`proposal.field.${name}`), ...problem[1] })]);
   }
+  const badPoint = point() === undefined;
+  for (const name of ["lat", "lng"]) field(name).setAttribute("aria-invalid", badPoint ? "true" : "false");
+  if (badPoint) problems.push([field("lat"), t("validation.point")]);
+  const photos = [...field("photos").files];
+  const had = editing ? (byId(proposals(live.models), "proposal").get(editing)?.photos?.length ?? 0) : 0;
+  const photoProblem = filesProblem(photos, had);
+  if (photoProblem) problems.push([field("photos"), t(`error.${photoProblem}`)]);
   return problems;
+}
+
+// ---- the map point and photos ------------------------------------------------------------------
+
+$("p-locate").addEventListener("click", () => {
+  const state = $("p-locate-state");
+  if (!navigator.geolocation) return (state.textContent = t("proposal.locate_failed", { reason: "-" }));
+  state.textContent = t("proposal.locating");
+  navigator.geolocation.getCurrentPosition((where) => {
+    field("lat").value = where.coords.latitude.toFixed(6);
+    field("lng").value = where.coords.longitude.toFixed(6);
+    state.textContent = t("proposal.located", { m: Math.round(where.coords.accuracy) });
+  }, (err) => (state.textContent = t("proposal.locate_failed", { reason: err.message || err.code })),
+  { enableHighAccuracy: true, timeout: 15000 });
+});
+
+/** Send the photos one after another, the bar showing each; the first refusal stops the rest. */
+async function sendPhotos(proposal, files) {
+  const bar = $("photo-bar");
+  show($("photo-progress"), true);
+  try {
+    for (const [i, file] of files.entries()) {
+      $("photo-progress-text").textContent = t("photo.uploading", { i: i + 1, total: files.length, name: file.name });
+      bar.value = 0;
+      await uploadPhoto(proposal, file, (fraction) => (bar.value = fraction));
+    }
+    notify(t("photo.uploaded", { n: files.length }), "ok");
+  } catch (err) {
+    notify(describe(err));
+  } finally {
+    show($("photo-progress"), false);
+  }
+}
+
+/** The id of this hall's proposal that was not on the board before (the ack says only the record number). */
+async function newOwnProposal(before, waitMs = 10000) {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const fresh = proposals(live.models).find((p) => p.village === myCode() && !before.has(idOf(p, "proposal")));
+    if (fresh) return idOf(fresh, "proposal");
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return null;
+}
+
+const ownIds = () => new Set(proposals(live.models).filter((p) => p.village === myCode()).map((p) => idOf(p, "proposal")));
+
+/** An own proposal's photo controls: add one (while in play and under the cap), remove each. */
+function photoControls(p) {
+  const id = idOf(p, "proposal");
+  const photos = p.photos ?? [];
+  const controls = [];
+  if (["submitted", "accepted"].includes(p.status) && photos.length < MAX_PHOTOS) {
+    const input = h("input", { type: "file", accept: "image/jpeg,image/png", class: "visually-hidden",
+                               id: `photo-add-${id}`, dataset: { key: `photo-input-${id}` } });
+    input.addEventListener("change", () => {
+      const files = [...input.files];
+      const problem = filesProblem(files, photos.length);
+      if (problem) return notify(t(`error.${problem}`));
+      if (files.length) sendPhotos(id, files);
+    });
+    controls.push(h("label", { class: "button live-only photo-add", for: input.id }, t("photo.add")), input);
+  }
+  photos.forEach((ph, i) => controls.push(removeButton(live, id, ph, i)));
+  return controls.length ? [h("div", { class: "row-actions photo-controls" }, controls)] : [];
 }
 
 // A hall may edit its own proposal until it is screened: the form then holds that proposal.
@@ -372,8 +456,10 @@ function editButton(p) {
 
 function startEdit(p) {
   editing = idOf(p, "proposal");
-  const values = { ...p, ...(p.lokasi ?? {}), volume: String(p.volume), cost: String(p.cost) };
-  for (const name of Object.keys(CHECKS)) field(name).value = values[name] ?? "";
+  const titik = p.lokasi?.titik;
+  const values = { ...p, ...(p.lokasi ?? {}), volume: String(p.volume), cost: String(p.cost),
+                   lat: titik ? String(titik.lat) : "", lng: titik ? String(titik.lng) : "" };
+  for (const name of [...Object.keys(CHECKS), "lat", "lng", "opd"]) field(name).value = values[name] ?? "";
   renderEditing();
   field("title").focus();
 }
@@ -405,18 +491,22 @@ form.addEventListener("submit", async (e) => {
   if (problems.length) return problems[0][0].focus();
   const v = (name) => field(name).value.trim();
   const payload = {
-    title: v("title"), description: v("description"), bidang: v("bidang"),
-    lokasi: { dusun: v("dusun"), rt: v("rt"), rw: v("rw") },
+    title: v("title"), description: v("description"), masalah: v("masalah"), bidang: v("bidang"),
+    lokasi: { dusun: v("dusun"), rt: v("rt"), rw: v("rw"), titik: point() },
     volume: Number(v("volume")), unit: v("unit"), cost: parseRupiah(v("cost")),
-    sumber_dana: v("sumber_dana"), scale: v("scale"),
+    sumber_dana: v("sumber_dana"), scale: v("scale"), opd: v("opd") || null,
   };
+  const photos = [...field("photos").files];
   const button = e.submitter;
   button.disabled = true;
   try {
+    const before = ownIds();
     const ack = editing ? await live.send("proposal.edit", { proposal: editing, ...payload })
       : await live.send("proposal.submit", payload);
     notify(editing ? t("proposal.edited", { id: editing }) : t("proposal.sent", { n: ack.version }), "ok");
+    const target = editing ?? (photos.length ? await newOwnProposal(before) : null);
     stopEdit();
+    if (target && photos.length) await sendPhotos(target, photos);
   } catch (err) {
     showErrors([describe(err)]);
   } finally {
@@ -425,7 +515,8 @@ form.addEventListener("submit", async (e) => {
 });
 
 boardView(live, $("my-proposals"), { filter: (p) => p.village === myCode(), empty: "proposal.none_mine",
-                                     extras: (p) => (p.status === "submitted" ? [editButton(p)] : []) });
+                                     extras: (p) => [...(p.status === "submitted" ? [editButton(p)] : []),
+                                                     ...photoControls(p)] });
 boardView(live, $("board"), { filter: (p) => p.status !== "rejected" });
 
 // ---- where this hall's carried proposals stand at the next level: other sessions' records, so polled ----
