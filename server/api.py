@@ -35,7 +35,8 @@ _STATUS = {"invalid": 400, "unknown_command": 400, "unauthorized": 401, "expired
            "level_mismatch": 409, "already_carried": 409, "nothing_to_carry": 409, "no_next_level": 409,
            "origin_mismatch": 409, "chain_broken": 422, "carry_mismatch": 422, "too_large": 413,
            "busy": 503, "log_broken": 500,
-           "not_an_image": 415, "too_many_photos": 409, "photo_quota": 409, "rate_limited": 429}
+           "not_an_image": 415, "too_many_photos": 409, "photo_quota": 409, "rate_limited": 429,
+           "no_browser_token": 403, "already_supported": 409, "unavailable": 503}
 _EXPORT_BATCH = 1000  # log lines per write of an export
 _MAX_BODY = 2 * 1024 * 1024  # a roster of a few thousand villages fits with room to spare
 _MAX_CARRY = 64 * 1024 * 1024  # a carry file holds its session's whole log: a long regency-wide day fits

@@ -21,6 +21,7 @@ from server.api import _MAX_BODY, domain_errors, endpoints
 from server.broadcast import Broadcasts
 from server.browsers import Browsers
 from server.bus import RevocationBus
+from server import citizens
 from server.config import Config, proposal_rules
 from server.credentials import Signer
 from server.files import private_dir, private_file
@@ -102,6 +103,7 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     app[PHOTO_UPLOADS] = Quota(photo_routes.UPLOADS_PER_HOUR, 3600)
     pusher = Pusher(app[SIO], config.flush_interval, sessions)
     sessions.listen(pusher.changed)
+    app[citizens.LIVE] = citizens.LiveBodies(sessions)
     yield
     await pusher.close()
 
@@ -189,6 +191,7 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(endpoints())
     app.add_routes(livestream.endpoints())
     app.add_routes(photo_routes.endpoints())
+    app.add_routes(citizens.endpoints())
     app.add_routes(pages.endpoints(pages.Wiring(sessions=lambda: app[SESSIONS], admit=browsers.admit)))
 
     async def disconnect_all(app: web.Application) -> None:

@@ -2,8 +2,8 @@
 
 The public page's GET hands a browser without a valid token a new one: a random id sealed by the
 hub's signer, in an HttpOnly, SameSite=Lax cookie that lasts about a year (Secure when the hub is
-reached over https). The page's Socket.IO handshake brings the cookie back; a public connection
-without a valid token may watch but not act (``no_browser_token``). New tokens are capped per client
+reached over https). The page's support POST (``server.citizens``) and a public Socket.IO handshake bring the cookie
+back; without a valid token a citizen may watch but not act (``no_browser_token``). New tokens are capped per client
 address per hour, so one address adds at most that many supports to a proposal in an hour.
 """
 
@@ -53,14 +53,16 @@ class Browsers:
         browser = self.known(request)
         return Actor(Kind.PUBLIC, f"public:{browser}") if browser else ANONYMOUS
 
-    def admit(self, request: web.Request, response: web.StreamResponse) -> None:
-        """Give the page's browser a token if it holds none and its address is within the hour's cap."""
+    def admit(self, request: web.Request, response: web.StreamResponse) -> bool:
+        """Give the page's browser a token if it holds none and its address is within the hour's cap;
+        whether it holds one now."""
         if self.known(request) is not None:
-            return
+            return True
         if not self.quota.take(client_address(request, self.trusted), time.monotonic()):
-            return  # the page still loads; its socket will say it has no token, and the page why
+            return False  # the page still loads, and says why its "dukung" is not recorded
         token = self.signer.seal({"b": secrets.token_hex(16), "x": int(time.time() + TTL)})
         response.set_cookie(COOKIE, token, max_age=TTL, path="/", httponly=True, samesite="Lax", secure=self.secure)
+        return True
 
 
 def require_browser(actor: Actor) -> None:

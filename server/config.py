@@ -44,6 +44,7 @@ class Config:
     photo_quota_mb: float = PHOTO_QUOTA / _MB  # stored photo megabytes per village
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client (nginx in front)
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
+    support_batch: float = 0.25  # seconds citizens' supports gather before one append decides them all
     video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
     stun_urls: tuple[str, ...] = ()  # handed to browsers; never a public server unless configured
     turn_urls: tuple[str, ...] = ()  # e.g. turn:turn.example.go.id:3478 (coturn with use-auth-secret)

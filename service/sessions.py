@@ -9,6 +9,11 @@ events before the append completes; if the append then fails, the cached state i
 thrown away and rebuilt from the log, and the batch is decided again (a version
 conflict: another node wrote first) or refused (the store failed).
 
+Commands that come by the thousand and need no quick ack (citizens' "dukung") may *linger*: the
+first of them waits up to that long for others to join its batch, so a storm of supports costs one
+append every quarter second instead of one per in-flight round trip. Any command that does not
+linger ends the wait at once.
+
 A secret vote's choice leaves the decision as a ``ballot.boxed`` fact: here it becomes a
 paper under a random token, and the voter gets a random receipt (in its ack only) whose digest is
 kept as a stub apart from the paper. Paper and stub go in the same append as the roll event, so
@@ -18,6 +23,7 @@ the vote is acknowledged once all are durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -82,6 +88,7 @@ class _Pending:
 class _Queue:
     waiting: list[_Pending] = field(default_factory=list)
     draining: asyncio.Task[None] | None = None
+    hurry: asyncio.Event = field(default_factory=asyncio.Event)  # a command that may not linger is waiting
 
 
 _Decided = tuple[_Pending, Done | DomainError]  # a command and its outcome: its version or its refusal
@@ -207,8 +214,10 @@ class Sessions:
         return (await self.run(session_id, cmd, actor, now, credential)).version
 
     async def run(self, session_id: str, cmd: Command, actor: Actor, now: float,
-                  credential: Credential | None = None) -> Done:
+                  credential: Credential | None = None, linger: float = 0.0) -> Done:
         """Apply one command; its version and, for a secret vote, the receipt (a retry gets none).
+
+        ``linger`` (seconds): how long this command's batch may wait for more before it is decided.
 
         The credential is checked against the state the command is decided on: a revocation
         another node appended first makes this append conflict, and the retry sees it.
@@ -217,18 +226,24 @@ class Sessions:
         queue = self._queues.setdefault(session_id, _Queue())
         done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
         queue.waiting.append(_Pending(cmd, actor, now, credential, done))
+        if not linger:
+            queue.hurry.set()
         if queue.draining is None:
-            queue.draining = asyncio.create_task(self._drain(session_id, queue))
+            queue.draining = asyncio.create_task(self._drain(session_id, queue, linger))
         return await done
 
-    async def _drain(self, session_id: str, queue: _Queue) -> None:
+    async def _drain(self, session_id: str, queue: _Queue, linger: float) -> None:
         try:
+            if linger:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(queue.hurry.wait(), linger)
             while queue.waiting:
                 batch, queue.waiting = queue.waiting, []
                 async with self.lock(session_id):
                     await self._commit(session_id, batch)
         finally:
             queue.draining = None
+            queue.hurry.clear()
 
     async def _commit(self, session_id: str, batch: list[_Pending]) -> None:
         try:

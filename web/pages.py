@@ -58,14 +58,17 @@ _env = jinja2.Environment(
 
 
 def _render(request: web.Request, template: str, context: dict[str, Any], page: dict[str, Any] | None = None,
-            status: int = 200) -> web.Response:
-    """Render a template in the visitor's language; ``page`` is handed to the page's JS as JSON."""
+            status: int = 200, response: web.Response | None = None) -> web.Response:
+    """Render a template in the visitor's language (into ``response``, if given: it may carry a cookie
+    already); ``page`` is handed to the page's JS as JSON."""
     lang, remember = chosen(request)
     t = Translator(lang)
     config = {"lang": lang, "now": time.time(), "catalog": t.texts, "maxInteractive": MAX_INTERACTIVE,
               "levels": LEVELS, **(page or {})}  # levels: lowest first, as carry-up climbs them
     html = _env.get_template(template).render(t=t, lang=lang, languages=LANGUAGES, page=config, **context)
-    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    response = response or web.Response()
+    response.set_status(status)
+    response.content_type, response.charset, response.text = "text/html", "utf-8", html
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -80,7 +83,8 @@ class Wiring:
     """What the pages need from the hub, handed in by the app: web/ imports no server internals."""
 
     sessions: Callable[[], Sessions]  # the application service (there once the app has started)
-    admit: Callable[[web.Request, web.StreamResponse], None]  # a public visitor gets its browser token
+    # a public visitor gets its browser token (a cookie on the response); whether it holds one now
+    admit: Callable[[web.Request, web.StreamResponse], bool]
 
 
 async def _session_model(hub: Wiring, session_id: str) -> dict[str, Any] | None:
@@ -101,22 +105,24 @@ async def landing(hub: Wiring, request: web.Request) -> web.Response:
     return _render(request, "landing.html", {"sessions": sessions})
 
 
-async def _role_page(hub: Wiring, request: web.Request, role: str) -> web.Response:
+async def _role_page(hub: Wiring, request: web.Request, role: str,
+                     admit: Callable[[web.Request, web.StreamResponse], bool] | None = None) -> web.Response:
     sid = request.match_info["session"]
     model = await _session_model(hub, sid)
     if model is None:
         return _render(request, "not_found.html", {"session_id": sid}, status=404)
     opd = list(hub.sessions().rules.opd.items())  # the hub's list of OPD tujuan (--opd)
-    return _render(request, f"{role}.html", {"session": model, "opd": opd, **_CHOICES}, {"session": sid, "role": role})
+    page: dict[str, Any] = {"session": sid, "role": role}
+    response = web.Response()
+    if admit is not None:  # the page's scripts never see the HttpOnly cookie: they are told about it
+        page["browser"] = admit(request, response)
+    return _render(request, f"{role}.html", {"session": model, "opd": opd, **_CHOICES}, page, response=response)
 
 
 async def public(hub: Wiring, request: web.Request) -> web.Response:
     """The public page; a browser without a token gets one here (in an HttpOnly cookie), within its
     address's hourly cap, so its "dukung" counts once."""
-    response = await _role_page(hub, request, "public")
-    if response.status == 200:
-        hub.admit(request, response)
-    return response
+    return await _role_page(hub, request, "public", hub.admit)
 
 
 async def role(hub: Wiring, request: web.Request) -> web.Response:

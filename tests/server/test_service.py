@@ -4,7 +4,7 @@ failing store, a failing listener and idempotency keys, without a server or a di
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import pytest
 
@@ -16,7 +16,8 @@ from rooms.events import Event, Paper, RecordedEvent, Stub
 from rooms.log.port import VersionConflict
 from rooms.session import create_session as session_events
 from server.stores.memory import MemoryLog, Shelf
-from service.sessions import Sessions, Unavailable
+from harness.hubproc import PROPOSAL
+from service.sessions import Done, Sessions, Unavailable
 from tests.server.test_assembly_kit import ADMIN, ROSTER
 
 SESSION = "musrenbang-uji-0001"
@@ -143,3 +144,38 @@ async def test_unknown_and_ill_formed_sessions_leave_nothing_behind() -> None:
             await sessions.get(sid)
         assert sessions.cached(sid) is None
     assert await sessions.ids() == [SESSION]
+
+
+async def _proposal(sessions: Sessions) -> str:
+    await sessions.execute(SESSION, parse_command("proposal.submit", PROPOSAL), VILLAGES[0], 3.0)
+    board = (await sessions.get(SESSION)).read_models(["board"], "public")["board"]
+    return str(board["proposals"][0]["proposal"])
+
+
+def _support(sessions: Sessions, proposal: str, browser: int, linger: float) -> Awaitable[Done]:
+    return sessions.run(SESSION, parse_command("support.give", {"proposal": proposal}),
+                        Actor(Kind.PUBLIC, f"public:b{browser}"), 4.0, linger=linger)
+
+
+async def test_lingering_supports_gather_into_one_append() -> None:
+    """Citizens' supports wait for each other: hundreds of them cost the log one append, not one each."""
+    log = Log()
+    sessions = await open_session(log)
+    proposal = await _proposal(sessions)
+    before = log.appends
+    done = await asyncio.gather(*[_support(sessions, proposal, n, linger=0.05) for n in range(300)])
+    assert log.appends - before == 1
+    assert len({d.version for d in done}) == 300
+    board = (await sessions.get(SESSION)).read_models(["board"], "public")["board"]
+    assert board["proposals"][0]["support"] == 300
+
+
+async def test_a_command_that_may_not_linger_ends_the_wait_of_those_that_do() -> None:
+    log = Log()
+    sessions = await open_session(log)
+    proposal = await _proposal(sessions)
+    before = log.appends
+    # a support alone would wait its whole minute; the hand raised beside it sends both at once
+    both = asyncio.gather(_support(sessions, proposal, 1, linger=60.0), raise_hand(sessions, VILLAGES[1]))
+    await asyncio.wait_for(both, 10)
+    assert log.appends - before == 1

@@ -25,7 +25,7 @@ async def do(site: Site, actor: Actor, name: str, **payload: object) -> None:
 
 
 async def test_a_page_that_misses_a_board_push_resyncs(site: Site, pages: Pages) -> None:
-    """The public page merges the pushed rows; when one push never arrives, the next one's ``since``
+    """A page on Socket.IO (the chair's) merges the pushed rows; when one push never arrives, the next one's ``since``
     does not match what the page holds, and the page asks for a snapshot instead of showing a stale row."""
     drop, dropped, syncs = [False], [0], [0]
 
@@ -47,7 +47,7 @@ async def test_a_page_that_misses_a_board_push_resyncs(site: Site, pages: Pages)
 
     page = await pages.open("about:blank")
     await page.route_web_socket(re.compile(r"/socket\.io/"), relay)
-    await page.goto(site.link("public"))
+    await page.goto(site.link("chair"))
     await online(page)
     villages = [link.village.code for link in site.villages(False)[:2] if link.village]
     for code in villages:

@@ -131,7 +131,7 @@ async def test_page_shells_escape_switch_language_and_404(tmp_path: Path) -> Non
 def test_a_hub_built_without_its_socket_io_client_says_so_when_it_starts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """A wheel built before ``npm ci`` leaves the client out without a word: the hub is the one to tell."""
-    wiring = pages.Wiring(sessions=lambda: None, admit=lambda request, response: None)  # type: ignore[arg-type,return-value]
+    wiring = pages.Wiring(sessions=lambda: None, admit=lambda request, response: False)  # type: ignore[arg-type,return-value]
     with caplog.at_level(logging.WARNING, "web.pages"):
         pages.endpoints(wiring)
         assert not caplog.records

@@ -1,24 +1,18 @@
-// The page's live link to the hub: Socket.IO with the page's credential, `sync` for a snapshot,
+// The staff's and the halls' live link to the hub: Socket.IO with the page's credential, `sync` for a snapshot,
 // `update` pushes applied per read model (never going back to an older version) or, for the board,
 // as the rows that changed, commands with acks, and a banner whenever the link is not up.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+import { ActionError, banner, describe, keyed, notify } from "./actions.js";
 import { calibrate } from "./clock.js";
-import { $ } from "./dom.js";
-import { config, t, tMaybe } from "./i18n.js";
+import { config, tMaybe } from "./i18n.js";
 import { withRows } from "./shape.js";
+
+export { ActionError, describe, notify }; // what the staff and village pages import from here
 
 const SYNC_TIMEOUT_MS = 8000;
 const ACK_TIMEOUT_MS = 10000;
 const RESYNC_RETRY_MS = 2000;
 const SERVER_DROP_RETRY_MS = 1000;
-// Outcomes after which the hub may hold the command all the same (or never saw it): the next send
-// of the same action keeps its idempotency key, so a retry is applied once.
-const UNSETTLED = new Set(["timeout", "offline", "unavailable", "internal", "rate_limited", "version_conflict"]);
-
-function randomHex(bytes) {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** The link's credential (#t=…): kept for this tab, then taken out of the address bar. */
 export function credential() {
@@ -31,13 +25,6 @@ export function credential() {
   return sessionStorage.getItem(key);
 }
 
-export class ActionError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
 /** POST `body` (JSON text) to a hub route with this page's credential: the reply's JSON, or an
  *  ActionError with the hub's stable code. */
 export async function postJson(path, body) {
@@ -48,32 +35,6 @@ export async function postJson(path, body) {
   const data = await reply.json().catch(() => ({}));
   if (!reply.ok) throw new ActionError(data.error ?? "unknown", data.message ?? "");
   return data;
-}
-
-/** An error in the page's language: the catalog's text for its stable code; the hub's message only
- *  for a code the catalog does not know (the hub speaks Indonesian whatever the page's language). */
-export function describe(err) {
-  return tMaybe(`error.${err.code}`) ?? (err.message || t("error.unknown"));
-}
-
-let noticeTimer;
-
-/** Tell the user something: errors stay until closed, confirmations fade. */
-export function notify(text, kind = "error") {
-  const box = $("notice");
-  $("notice-text").textContent = text;
-  box.dataset.kind = kind;
-  box.hidden = false;
-  clearTimeout(noticeTimer);
-  if (kind !== "error") noticeTimer = setTimeout(() => (box.hidden = true), 6000);
-}
-$("notice-close").addEventListener("click", () => ($("notice").hidden = true));
-
-function banner(state) {
-  const el = $("banner");
-  el.dataset.state = state;
-  el.textContent = state === "online" ? "" : t(`conn.${state}`);
-  el.hidden = state === "online";
 }
 
 /** The connection refusal's code (python-socketio puts the refusal's data in the message). */
@@ -167,22 +128,12 @@ export class Live {
   }
 
   /** Send a command; resolves with the ack ({ok, version}) or throws an ActionError. */
-  async send(name, payload = {}) {
-    const action = JSON.stringify([name, payload]);
-    const key = this.keys.get(action) ?? randomHex(16);
-    this.keys.set(action, key);
-    let ack;
-    try {
+  send(name, payload = {}) {
+    return keyed(this.keys, name, payload, (body) => {
       if (!this.socket.connected) throw new ActionError("offline", "");
-      ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, { ...payload, key })
+      return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, body)
         .catch(() => { throw new ActionError("timeout", ""); });
-      if (!ack?.ok) throw new ActionError(ack?.error ?? "unknown", ack?.message ?? "");
-    } catch (err) {
-      if (!UNSETTLED.has(err.code)) this.keys.delete(action);
-      throw err;
-    }
-    this.keys.delete(action);
-    return ack;
+    });
   }
 
   /** send(), with the button busy meanwhile and any failure shown in plain words; null on failure. */
@@ -199,10 +150,8 @@ export class Live {
   }
 }
 
-/** Connect this page: staff and villages with the link's credential; the public by the session alone
- *  (its browser is the hub's HttpOnly cookie, which the handshake carries). */
+/** Connect this page with the link's credential (the public page follows over HTTP: follow.js). */
 export function connectPage() {
-  if (config.role === "public") return new Live({ session: config.session }).start();
   const token = credential();
   if (!token) {
     banner("missing");

@@ -1,12 +1,13 @@
 // The public page: livestream, agenda, floor, board with citizens' advisory support, ballot tallies.
 import { $, h, patch } from "./dom.js";
 import { config, t } from "./i18n.js";
-import { connectPage, describe, notify } from "./live.js";
+import { describe, notify } from "./actions.js";
 import { closedView } from "./closing.js";
+import { follow } from "./follow.js";
 import { ballots, idOf } from "./shape.js";
 import { agendaView, ballotHeader, ballotStanding, boardView, floorView } from "./views.js";
 
-const live = connectPage();
+const live = follow(); // over HTTP, no Socket.IO: a cache in front carries the citizens
 const supportedKey = `mh:supported:${config.session}`;
 const supported = new Set(JSON.parse(localStorage.getItem(supportedKey) ?? "[]"));
 
