@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the hub needs (npm, for the pages' Socket.IO client and hls.js) and, with
 # --test, what the tests need too (chromium, coturn, redis-server, zbar-tools, and nginx with its RTMP
-# module and ffmpeg for the RTMP push's tests). Only what is missing.
+# module and ffmpeg for the RTMP push's tests; nginx also runs the shipped site's tests). Only what is
+# missing; --bench adds the load generator of bench/public.py (wrk).
 set -euo pipefail
 need=()
 command -v npm >/dev/null || need+=(nodejs npm)
@@ -13,6 +14,10 @@ if [ "${1:-}" = "--test" ]; then
   # the RTMP push is read back from a real RTMP server, fed a live HLS program written by ffmpeg
   [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(nginx libnginx-mod-rtmp)
   command -v ffmpeg >/dev/null || need+=(ffmpeg)  # also bench/program.py's baseline for the composer
+fi
+if [ "${1:-}" = "--bench" ]; then
+  [ -x /usr/sbin/nginx ] || need+=(nginx)  # bench/public.py runs the shipped site
+  command -v wrk >/dev/null || need+=(wrk)
 fi
 if ((${#need[@]})); then
   echo "installing ${need[*]} (Debian packages)"
