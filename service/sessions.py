@@ -9,9 +9,9 @@ events before the append completes; if the append then fails, the cached state i
 thrown away and rebuilt from the log, and the batch is decided again (a version
 conflict: another node wrote first) or refused (the store failed).
 
-Commands that come by the thousand and need no quick ack (citizens' "dukung") may *linger*: the
-first of them waits up to that long for others to join its batch, so a storm of supports costs one
-append every quarter second instead of one per in-flight round trip. Any command that does not
+Commands that come by the thousand and need no quick ack (citizens' "dukung") may *linger*: a
+batch of only such commands waits that long for more to join it, so a storm of supports costs one
+append every quarter second instead of one per append's round trip. Any command that does not
 linger ends the wait at once.
 
 A secret vote's choice leaves the decision as a ``ballot.boxed`` fact: here it becomes a
@@ -82,6 +82,7 @@ class _Pending:
     now: float
     credential: Credential | None
     done: asyncio.Future[Done]
+    linger: float = 0.0  # seconds its batch may wait for more before it is decided
 
 
 @dataclass(slots=True)
@@ -225,25 +226,27 @@ class Sessions:
         await self.get(session_id, fresh=False)  # NotFound before queueing
         queue = self._queues.setdefault(session_id, _Queue())
         done: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
-        queue.waiting.append(_Pending(cmd, actor, now, credential, done))
+        queue.waiting.append(_Pending(cmd, actor, now, credential, done, linger))
         if not linger:
             queue.hurry.set()
         if queue.draining is None:
-            queue.draining = asyncio.create_task(self._drain(session_id, queue, linger))
+            queue.draining = asyncio.create_task(self._drain(session_id, queue))
         return await done
 
-    async def _drain(self, session_id: str, queue: _Queue, linger: float) -> None:
+    async def _drain(self, session_id: str, queue: _Queue) -> None:
         try:
-            if linger:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(queue.hurry.wait(), linger)
             while queue.waiting:
+                # under a steady storm of supports every batch lingers, not only the first
+                linger = min(item.linger for item in queue.waiting)
+                if linger:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(queue.hurry.wait(), linger)
+                queue.hurry.clear()
                 batch, queue.waiting = queue.waiting, []
                 async with self.lock(session_id):
                     await self._commit(session_id, batch)
         finally:
             queue.draining = None
-            queue.hurry.clear()
 
     async def _commit(self, session_id: str, batch: list[_Pending]) -> None:
         try:
