@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench
+.PHONY: run test bench bench-public
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	bash scripts/deps.sh
@@ -22,3 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/votes.py
+
+bench-public: $(STAMP)
+	bash scripts/deps.sh --bench
+	$(VENV)/bin/python bench/public.py $(ARGS)
