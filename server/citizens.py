@@ -91,7 +91,10 @@ async def live(request: web.Request) -> web.Response:
     body = await request.app[LIVE].current(request.match_info["session"])
     packed = "gzip" in request.headers.get("Accept-Encoding", "")
     etag = _etag(body.version, packed)
-    headers = {"ETag": etag, "Cache-Control": _CACHE, "Vary": "Accept-Encoding"}
+    # nginx counts max-age in whole seconds from its own, so "1" keeps a copy 1-2 s; told the absolute
+    # second instead, it keeps it to the end of this one (0-1 s), and never passes the header on
+    headers = {"ETag": etag, "Cache-Control": _CACHE, "Vary": "Accept-Encoding",
+               "X-Accel-Expires": f"@{int(time.time())}"}
     if etag in (tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")):
         return web.Response(status=304, headers=headers)
     if packed:

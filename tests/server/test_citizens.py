@@ -64,6 +64,7 @@ async def test_live_json_is_the_public_snapshot_cacheable_with_a_strong_etag(hub
     assert r.headers["ETag"] == f'"v{sync["version"]}"'
     assert r.headers["Cache-Control"].startswith("public, max-age=1")
     assert "Set-Cookie" not in r.headers and "Accept-Encoding" in r.headers["Vary"]
+    assert abs(int(r.headers["X-Accel-Expires"].removeprefix("@")) - time.time()) < 2  # nginx: to this second's end
 
     packed = await _live(hub, **{"Accept-Encoding": "gzip, br"})
     assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["ETag"] == f'"v{sync["version"]}-gz"'
