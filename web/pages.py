@@ -1,4 +1,5 @@
-"""Page endpoints: a server-rendered shell per role; the page's JS does the live part over Socket.IO.
+"""Page endpoints: a server-rendered shell per role; the page's JS does the live part over Socket.IO
+(the public page over plain HTTP: ``server.citizens``).
 
 Links carry the credential in the URL fragment (never sent to the server), so every
 page renders the same shell for anyone; what a visitor may see and do is decided when
