@@ -3,7 +3,10 @@
 Its SSRC, sequence numbers and timestamps belong to the subscriber's leg and never change, so
 its source can be swapped server-side without renegotiation. A video switch waits for the new
 feed's keyframe (the old feed keeps playing until then), asking again while only deltas come: a
-lost PLI must not leave the program on the old source until the publisher's next keyframe.
+lost PLI must not leave the program on the old source until the publisher's next keyframe. A
+keyframe of the old feed in that wait (a recorder splitting its clip asked for one) is not
+forwarded, nor anything after it: pages date a new source from the slot's next decoded keyframe, so
+it would put the new caption on the old picture; the slot holds the old picture instead.
 Frames wait in a small bounded backlog while the wire is not writable (DTLS not up yet, socket
 buffer full); when it is full the oldest frames go — for video up to the next keyframe, since
 later deltas depend on them.
@@ -97,6 +100,10 @@ class Outlet:
                 self._ask_again(feed)
                 return
             self._switch(feed)
+        elif self._next_feed is not None and frame.keyframe:
+            self.feed.outlets.discard(self)  # hold the old picture until the new feed's keyframe
+            self.feed = None
+            return
         if self._awaiting_keyframe:
             if not frame.keyframe:
                 self.frames_skipped += 1

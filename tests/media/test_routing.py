@@ -39,6 +39,30 @@ async def test_a_floor_change_switches_the_program_slot_on_a_keyframe(
 
 
 
+async def test_an_old_keyframe_while_a_switch_waits_is_held_back(
+    relay: Relay, clients: Callable[..., Client], vp8_clip
+) -> None:
+    hall_clip = make_clip("VP8", width=160, height=96, seconds=1.0)
+    hall = ClipTrack(hall_clip)
+    hall.natural_keyframes, hall.lost_requests = False, 1_000_000  # its keyframe does not come yet
+    await connect(relay, "venue", clients(publish={"high": ClipTrack(vp8_clip)}))  # a keyframe each loop
+    await connect(relay, "hall", clients(publish={"high": hall}))
+    viewer = clients(receive={"program": "video"})
+    relay.route("viewer", {"program": Source("venue", "video")})
+    await connect(relay, "viewer", viewer)
+    await wait_for(lambda: viewer.count("program") >= 10)
+
+    switched_at = viewer.count("program")
+    relay.route("viewer", {"program": Source("hall", "video")})
+    await asyncio.sleep(1.3 * len(vp8_clip.intra) / vp8_clip.fps)  # the venue's loop began again: a keyframe
+    held = viewer.frames["program"][switched_at:]
+    assert not any(f.keyframe for f in held)  # a page would take one for the hall's first picture
+    hall.lost_requests = 0
+    await wait_for(lambda: any(f.keyframe for f in viewer.frames["program"][switched_at:]))
+    first_new = next(f for f in viewer.frames["program"][switched_at:] if f.keyframe)
+    assert first_new.digest in hall_clip.digests
+
+
 async def test_a_switch_asks_again_when_its_keyframe_request_is_lost(
     relay: Relay, clients: Callable[..., Client], vp8_clip
 ) -> None:
