@@ -10,8 +10,8 @@ measurement, offered load, latency from the scheduled send) run in three windows
   again and again, one after another, so a build is under way for the whole window;
 - **without, again**: votes only (the session grew by the votes before: this shows the drift).
 
-Each build reads the whole log, checks its chain and lays out every accepted proposal, in the hub's
-worker thread. Run: ``.venv/bin/python bench/minutes.py`` (``--quick`` for short windows).
+Each build reads the whole log, checks its chain and lays out every accepted proposal, in a process
+of its own (the hub gathers the sources on its loop and hands them over). Run: ``.venv/bin/python bench/minutes.py`` (``--quick`` for short windows).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Long work (the minutes of a long session, later a session's archive) as background jobs a page polls.
 
 A job is an ``async`` piece of work that gathers what it needs on the event loop and does its heavy
-part in a worker thread (``asyncio.to_thread``, as the exports and join sheets do), reporting its
-progress 0..1 as it goes; the report is one float store, safe from the thread. A second start of the
+part off the loop — a worker thread (``asyncio.to_thread``, as the exports and join sheets do) or a
+process of its own (the minutes) — reporting its progress 0..1 as it goes; the report is one float
+store, safe from a thread. A second start of the
 same kind of work for the same session joins the running job, so many staff pages pressing the same
 button build once. At most ``running`` jobs run at once on the hub (the machine has few cores and
 the live session comes first); a finished job's result is kept ``keep`` seconds for its download.

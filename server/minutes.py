@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import pickle
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -24,6 +27,7 @@ from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleD
 from reportlab.platypus import Table as PdfTable
 
 from moderation.assembly import Assembly
+from rooms.errors import DomainError
 from rooms.events import RecordedEvent
 from server.config import Config
 from server.files import write_once
@@ -60,9 +64,54 @@ def kept(data_dir: Path, session_id: str) -> Path:
 
 
 async def build(sessions: Sessions, data_dir: Path, base_url: str, session_id: str, report: Report) -> Result:
-    """Gather on the loop, compose and lay out in a worker thread; a final is kept once written."""
+    """Gather on the loop, compose and lay out in a process of its own; a final is kept once written.
+
+    Not a thread: reportlab is pure Python and held the interpreter lock for seconds, so votes waited
+    for their acks (bench/minutes.py: p99 166 ms without a build, 720 ms during one in a thread)."""
     src = await gather(sessions, session_id)
-    return await asyncio.to_thread(_make, src, data_dir, base_url, report)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.minutes", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    progress = asyncio.ensure_future(_progress(child.stderr, report))
+    child.stdin.write(pickle.dumps((src, data_dir, base_url)))
+    await child.stdin.drain()
+    child.stdin.close()
+    out = await child.stdout.read()
+    await progress
+    if await child.wait() != 0 or not out:
+        raise RuntimeError(f"the minutes' process ended with {child.returncode}")
+    outcome: tuple[str, Any] = pickle.loads(out)  # our own child's answer on our own pipe
+    if outcome[0] == "error":
+        raise outcome[1]
+    result: Result = outcome[1]
+    return result
+
+
+async def _progress(lines: asyncio.StreamReader, report: Report) -> None:
+    async for raw in lines:
+        line = raw.decode(errors="replace").strip()
+        if line.startswith("progress "):
+            report(float(line.split()[1]))
+        elif line:
+            _log.warning("minutes: %s", line)
+
+
+def _child() -> None:
+    """``python -m server.minutes``: the build, fed its sources on stdin; progress lines on stderr."""
+    src, data_dir, base_url = pickle.load(sys.stdin.buffer)
+    shown = [-1.0]
+
+    def report(fraction: float) -> None:
+        if fraction - shown[0] >= 0.01:  # a line per percent, not per flowable
+            shown[0] = fraction
+            print(f"progress {fraction:.3f}", file=sys.stderr, flush=True)
+
+    try:
+        outcome: tuple[str, Any] = ("ok", _make(src, data_dir, base_url, report))
+    except DomainError as exc:  # a broken chain: the page shows its code
+        outcome = ("error", exc)
+    sys.stdout.buffer.write(pickle.dumps(outcome))
 
 
 def _make(src: Sources, data_dir: Path, base_url: str, report: Report) -> Result:
@@ -208,3 +257,7 @@ def on_close(jobs: Jobs, sessions: Sessions, config: Config) -> Listener:
             _log.warning("final minutes of %s wait for a free worker: built on their first download", sid)
 
     return closed
+
+
+if __name__ == "__main__":
+    _child()
