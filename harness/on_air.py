@@ -118,6 +118,12 @@ class OnAir:
         await button.click()
         return clicked
 
+    async def close_session(self) -> None:
+        """The moderator closes the session ("Tutup sidang", and yes)."""
+        await self.moderator.get_by_role("button", name="Tutup sidang").click()
+        await self.moderator.get_by_role("dialog").get_by_role("button", name="Ya, tutup sidang").click()
+        await expect(self.moderator.locator("#session-status")).to_have_text("Selesai")
+
 
 async def _page(browser: Browser, url: str, timeout_ms: int, script: str | None = None) -> Page:
     context = await browser.new_context(viewport=CONSOLE)  # type: ignore[arg-type]

@@ -60,14 +60,16 @@ def _media(segments: Sequence[Segment], target: float, head: list[str]) -> list[
     return lines
 
 
-def live_playlist(segments: Sequence[Segment], window: int, target: float) -> str:
-    """The sliding window of the last ``window`` segments."""
+def live_playlist(segments: Sequence[Segment], window: int, target: float, *, ended: bool = False) -> str:
+    """The sliding window of the last ``window`` segments; ``ended``: the composer stopped in order
+    (the session closed, the hub stopped), so players play out the window and end rather than wait
+    for more (the public page then offers the recording)."""
     shown = segments[-window:]
     first = shown[0].number if shown else 1
     gone = sum(segment.discontinuity for segment in segments[:len(segments) - len(shown)])
     head = [f"#EXT-X-MEDIA-SEQUENCE:{first}", f"#EXT-X-DISCONTINUITY-SEQUENCE:{gone}"]
     target = max([target, *(segment.duration for segment in shown)])
-    return "\n".join(_media(shown, target, head)) + "\n"
+    return "\n".join([*_media(shown, target, head), *(["#EXT-X-ENDLIST"] if ended else [])]) + "\n"
 
 
 def vod_playlist(segments: Sequence[Segment], target: float) -> str:

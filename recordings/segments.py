@@ -90,6 +90,8 @@ class Rendition:
         self._open: tuple[Segment, av.container.OutputContainer, av.VideoStream, av.AudioStream] | None = None
         self._first_pts = 0
         self._begins_run = True
+        if self.segments:  # started again: the stream goes on, whatever end the last run wrote
+            self._write_live()
 
     def begin(self, started: float, pts: int, video: av.VideoStream, audio: av.AudioStream) -> None:
         """Open the next segment at a keyframe with presentation time ``pts`` (in ``video``'s time base)."""
@@ -124,10 +126,15 @@ class Rendition:
         duration = float((pts - self._first_pts) * time_base)
         self._journal({"n": segment.number, "duration": duration})
         self.segments.append(Segment(segment.number, segment.started, duration, segment.discontinuity))
-        write_atomically(self.folder / "index.m3u8", live_playlist(self.segments, self.window, self.segment_seconds))
+        self._write_live()
 
     def finish(self) -> None:
         write_atomically(self.folder / "vod.m3u8", vod_playlist(self.segments, self.segment_seconds))
+        self._write_live(ended=True)
+
+    def _write_live(self, *, ended: bool = False) -> None:
+        write_atomically(self.folder / "index.m3u8",
+                         live_playlist(self.segments, self.window, self.segment_seconds, ended=ended))
 
     def _journal(self, entry: dict[str, Any]) -> None:
         with (self.folder / JOURNAL).open("a") as out:

@@ -24,6 +24,12 @@ def test_the_live_window_counts_the_discontinuities_that_slid_out() -> None:
     assert "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T" in live and "#EXT-X-TARGETDURATION:2\n" in live
 
 
+def test_an_ended_live_window_says_so_and_lists_the_same_segments() -> None:
+    segments = run(1, 8, START)
+    live, ended = live_playlist(segments, 4, 2), live_playlist(segments, 4, 2, ended=True)
+    assert ended == live + "#EXT-X-ENDLIST\n"
+
+
 def test_the_vod_lists_everything_with_the_restart_and_ends() -> None:
     vod = vod_playlist(run(1, 3, START) + run(4, 2, START + 20), target=2)
     assert vod.count("#EXT-X-DISCONTINUITY\n") == 1 and vod.index("#EXT-X-DISCONTINUITY\n") > vod.index("seg-00003")

@@ -36,3 +36,17 @@ async def test_the_citizens_page_plays_the_venue_then_the_hall_given_the_floor_t
         await expect(public.locator('.floor [data-floor="name"]')).not_to_have_text(name)
         await hue_at(public, "red", SECONDS)
         assert await hue(public) == "red"
+
+        # the session closes: the same page offers the composed recording, and the turn's chapter
+        # opens where the hall came on the program
+        await air.close_session()
+        await expect(public.locator("body")).to_have_attribute("data-player", "playback", timeout=SECONDS * 1000)
+        turn = public.locator("#chapters .chapter-turn")
+        await expect(turn).to_have_count(1)
+        await expect(turn).to_contain_text(name)
+        offset = float(await turn.get_by_role("link").get_attribute("data-offset") or "nan")
+        await turn.get_by_role("link").click()
+        await hue_at(public, "blue", SECONDS)
+        played = await public.evaluate("document.getElementById('livestream').currentTime")
+        assert offset <= played < offset + 3, (offset, played)  # the switch takes the hall's first picture
+        await screenshot(public, "public-program-recording")
