@@ -172,8 +172,8 @@ async def recording(request: web.Request) -> web.Response:
             entry["turns"].append(len(listed))
         listed.append(view)
     for clip_entry in _manifest(root, sid):
-        code = clip_entry.get("village") or clip_entry.get("publisher")
-        if isinstance(code, str) and assembly.village(code) is not None:  # the venue's camera is the chair's
+        code = clip_entry.get("publisher")  # a village's clips are its own tracks (the venue's: the venue's village)
+        if isinstance(code, str) and assembly.village(code) is not None:
             village(code)["clips"].append(_clip_view(sid, clip_entry, timeline if has_vod else None))
     for p in assembly.read_models(["board"], "public")["board"]["proposals"]:
         if p["village"] in villages and p["status"] != "rejected":

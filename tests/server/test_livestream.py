@@ -126,7 +126,9 @@ async def test_the_recording_has_chapters_on_its_timeline_and_each_villages_turn
     first, second = await held_session(hub.app[SESSIONS], hub.session, hub.villages, t0)
     write_vod(root, hub.session, 20, t0)
     clip = _clip(root, hub.session, f"{first}-video-high-001.webm", first, t0 + 4, t0 + 10)
-    write_manifest(root, hub.session, [clip])
+    # another publisher's track during first's turn (as the venue's is): listed under its own village
+    beside = dict(_clip(root, hub.session, f"{second}-video-high-001.webm", second, t0 + 4, t0 + 10), village=first)
+    write_manifest(root, hub.session, [clip, beside])
     status, headers, body = await _get(hub, f"/api/sessions/{hub.session}/recording")
     assert status == 200 and headers["Cache-Control"] == "public, max-age=60"
     got = json.loads(body)
@@ -141,6 +143,7 @@ async def test_the_recording_has_chapters_on_its_timeline_and_each_villages_turn
     assert [p["title"] for p in by_code[first]["proposals"]] == ["Rabat beton jalan dusun Krajan"]
     assert by_code[second]["proposals"] == []
     [listed] = by_code[first]["clips"]
+    assert [c["url"] for c in by_code[second]["clips"]] == [f"/s/{hub.session}/recordings/{beside['file']}"]
     assert listed["url"] == f"/s/{hub.session}/recordings/{clip['file']}" and listed["offset"] == 4.0
     shutil.rmtree(session_dir(root, hub.session))  # no recording at all: the chapters stand, nothing to play
     status, _, body = await _get(hub, f"/api/sessions/{hub.session}/recording")
