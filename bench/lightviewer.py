@@ -15,18 +15,25 @@ session's send context. A video stream with a gap gets a PLI, at most one per se
 from __future__ import annotations
 
 import asyncio
+import select
+import socket
 import struct
 import time
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection
-from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, RtcpReceiverInfo, RtcpRrPacket
+from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, RtcpReceiverInfo, RtcpRrPacket, RtpPacket
 
 from harness.peers import Client
 
 _HEADER = struct.Struct("!BBHII")
+Handler = Callable[[bytes, tuple[Any, ...]], None]
+POLL_INTERVAL = 0.04  # seconds between reads of every viewer's socket (~7 packets each at 1 Mbit/s + Opus)
+RECEIVE_BUFFER = 1 << 20  # bytes: a keyframe burst of every stream fits between two reads
+SO_RCVBUFFORCE = 33  # Linux: past rmem_max when the process may (socket has no name for it)
 REPORT_INTERVAL = 1.0  # seconds between receiver reports (aiortc's own receivers: 0.5-1.5 s)
 PLI_INTERVAL = 1.0
 
@@ -36,6 +43,7 @@ class Stream:
     """What the clear header of one SSRC's packets told us."""
 
     ssrc: int
+    slot: str
     kind: str
     packets: int = 0
     frames: int = 0  # marker bits: the last packet of each video frame
@@ -83,6 +91,62 @@ class Stream:
                                 highest_sequence=self._highest & 0xFFFFFFFF, jitter=0, lsr=0, dlsr=0)
 
 
+class _Poller:
+    """Reads every light viewer's socket of this process in one timer callback.
+
+    One loop iteration per datagram (selector wake-up, callback) costs more than counting it, so
+    the sockets are taken out of the event loop's selector and put in an epoll of their own, which
+    one timer asks for the ready ones every ``POLL_INTERVAL`` (one system call for all viewers).
+    """
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._readers: dict[int, tuple[LightViewer, socket.socket, Callable[[bytes], None]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, viewer: LightViewer, sock: socket.socket, handle: Callable[[bytes], None]) -> None:
+        try:  # room for a keyframe burst of every stream between two reads; best effort
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        self._readers[sock.fileno()] = (viewer, sock, handle)
+        self._epoll.register(sock.fileno(), select.EPOLLIN)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(POLL_INTERVAL, self._tick)
+
+    def discard(self, viewer: LightViewer) -> None:
+        for fd in [fd for fd, (owner, _, _) in self._readers.items() if owner is viewer]:
+            del self._readers[fd]
+            try:
+                self._epoll.unregister(fd)
+            except OSError:
+                pass  # already closed
+
+    def _tick(self) -> None:
+        for fd, _ in self._epoll.poll(0):
+            reader = self._readers.get(fd)
+            if reader is None:
+                continue
+            viewer, sock, handle = reader
+            while True:
+                try:
+                    data = sock.recv(2048)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # closed under us
+                    self.discard(viewer)
+                    break
+                handle(data)
+        self._timer = asyncio.get_running_loop().call_later(POLL_INTERVAL, self._tick) if self._readers else None
+
+
+_pollers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Poller] = weakref.WeakKeyDictionary()
+
+
+def _poller() -> _Poller:
+    return _pollers.setdefault(asyncio.get_running_loop(), _Poller())
+
+
 class LightViewer:
     """``slots``: slot -> kind ("video" | "audio"), as for :func:`harness.peers.make_client`."""
 
@@ -98,7 +162,7 @@ class LightViewer:
         self._last_pli = 0.0
         self._dtls: Any = None
         self._rtcp_ssrc = 0
-        self._payload_kinds: dict[int, str] = {}
+        self._slots: dict[str, tuple[str, str]] = {}  # mid -> (slot, kind)
         self._task: asyncio.Task[None] | None = None
         self.client.pc.on("connectionstatechange", self._on_state)
 
@@ -115,6 +179,10 @@ class LightViewer:
     def by_kind(self, kind: str) -> list[Stream]:
         return [s for s in self.streams.values() if s.kind == kind]
 
+    def frames(self) -> dict[str, int]:
+        """Frames per slot: marker bits for video, timestamps for audio (Opus sets no marker per frame)."""
+        return {s.slot: s.frames if s.kind == "video" else s.timestamps for s in self.streams.values()}
+
     def _on_state(self) -> None:
         if self.pc.connectionState == "connected" and self._task is None:
             self._take_rtp()
@@ -125,31 +193,42 @@ class LightViewer:
         transceiver = self.pc.getTransceivers()[0]
         self._dtls = transceiver.receiver.transport
         self._rtcp_ssrc = transceiver.sender._ssrc
-        # the kind of each SSRC is not on the wire: take it from the payload type the answer gave each m-line
-        self._payload_kinds = {codec.payloadType: t.kind for t in self.pc.getTransceivers()
-                               for codec in t._codecs if codec.payloadType is not None}
-        connection = self._dtls.transport._connection
-        for protocol in connection._protocols:
-            protocol.datagram_received = self._wrap(protocol.datagram_received)
+        slots = {str(id(t)): t for t in self.pc.getTransceivers()}
+        self._slots = {slots[key].mid or "": (slot, slots[key].kind) for key, slot in self.client.slots.items()}
+        # only the nominated pair's socket carries media and consent checks once connected
+        for pair in self._dtls.transport._connection._nominated.values():
+            pair.protocol.transport.pause_reading()  # the poller reads it from now on
+            _poller().add(self, pair.protocol.transport._sock,
+                          self._handler(pair.protocol.datagram_received, pair.remote_addr))
 
-    def _wrap(self, original: Any) -> Any:
+    def deafen(self) -> None:
+        """Stop reading the sockets: a peer gone quiet without closing (for tests)."""
+        _poller().discard(self)
+
+    def _handler(self, original: Handler, remote: tuple[Any, ...]) -> Callable[[bytes], None]:
+        """Count RTP; hand the rest to aioice as if it had read it (the pair's one remote address)."""
         streams = self.streams
         unpack = _HEADER.unpack_from
 
-        def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+        def datagram_received(data: bytes) -> None:
             # RTP and RTCP share 128..191 in the first byte; RTCP packet types are 192..223
             if 127 < data[0] < 192 and not 191 < data[1] < 224:
                 _, second, seq, timestamp, ssrc = unpack(data)
                 stream = streams.get(ssrc)
                 if stream is None:
-                    kind = self._payload_kinds.get(second & 0x7F, "video")
-                    stream = streams[ssrc] = Stream(ssrc, kind)
+                    stream = streams[ssrc] = self._new_stream(data, ssrc)
                 if stream.count(seq, second > 127, timestamp) and stream.kind == "video":
                     self._picture_lost(ssrc)
                 return
-            original(data, addr)
+            original(data, remote)  # STUN (consent), DTLS, SRTCP: aioice and aiortc as usual
 
         return datagram_received
+
+    def _new_stream(self, data: bytes, ssrc: int) -> Stream:
+        """A stream's slot from the mid header extension of its first packet (the header is clear)."""
+        header = RtpPacket.parse(data, self._dtls._rtp_header_extensions_map)
+        slot, kind = self._slots.get(header.extensions.mid or "", ("", "video"))
+        return Stream(ssrc, slot, kind)
 
     def _picture_lost(self, ssrc: int) -> None:
         now = time.monotonic()
@@ -177,6 +256,7 @@ class LightViewer:
                 self.reports_sent += 1
 
     async def close(self) -> None:
+        _poller().discard(self)
         if self._task is not None:
             self._task.cancel()
         await self.pc.close()
