@@ -1,11 +1,12 @@
 """A viewer for load generators that costs almost nothing: it counts RTP, it never unprotects it.
 
 The peer negotiates like any aiortc subscriber (recvonly m-lines, one per slot, non-trickle
-offer) and aiortc does ICE and DTLS. Once DTLS is up, each datagram that is RTP is taken off the
-ICE socket before aioice parses it as STUN or queues it for the DTLS transport: the 12 clear
-bytes of the SRTP header give SSRC, sequence number (loss), marker (end of a video frame) and
-timestamp. Nothing is decrypted, buffered or decoded. STUN (consent checks, answered by aioice),
-DTLS and SRTCP from the relay still take aiortc's path.
+offer) and aiortc does ICE and DTLS. Once DTLS is up, the ICE socket leaves the event loop's
+selector and a per-process poller reads it; each RTP datagram is counted before aioice would
+parse it as STUN or queue it for the DTLS transport: the 12 clear bytes of the SRTP header give
+SSRC, sequence number (loss), marker (end of a video frame) and timestamp. Nothing is decrypted,
+buffered or decoded. STUN (consent checks, answered by aioice) and DTLS take aioice's and
+aiortc's path as before; the relay's SRTCP (sender reports) is counted and dropped.
 
 What keeps the relay treating it as a live peer: ICE consent (aioice), and once a second a
 receiver report per stream, sent through the DTLS transport so it is SRTCP-protected with the
@@ -158,6 +159,7 @@ class LightViewer:
             self.client.slots[str(id(transceiver))] = slot
         self.streams: dict[int, Stream] = {}
         self.reports_sent = 0
+        self.rtcp_received = 0
         self.plis_sent = 0
         self._last_pli = 0.0
         self._dtls: Any = None
@@ -212,7 +214,10 @@ class LightViewer:
 
         def datagram_received(data: bytes) -> None:
             # RTP and RTCP share 128..191 in the first byte; RTCP packet types are 192..223
-            if 127 < data[0] < 192 and not 191 < data[1] < 224:
+            if 127 < data[0] < 192:
+                if 191 < data[1] < 224:
+                    self.rtcp_received += 1  # the relay's sender reports: nothing here needs them
+                    return
                 _, second, seq, timestamp, ssrc = unpack(data)
                 stream = streams.get(ssrc)
                 if stream is None:
@@ -220,7 +225,7 @@ class LightViewer:
                 if stream.count(seq, second > 127, timestamp) and stream.kind == "video":
                     self._picture_lost(ssrc)
                 return
-            original(data, remote)  # STUN (consent), DTLS, SRTCP: aioice and aiortc as usual
+            original(data, remote)  # STUN (consent checks), DTLS: aioice and aiortc as usual
 
         return datagram_received
 
