@@ -137,7 +137,7 @@ HEADER = (
 def run(
     label: str, kind: str, publishers: list[tuple[list[str], dict[str, Any], dict[str, str]]],
     routes: dict[str, dict[str, Source | None]], subscribers: list[str], slots: dict[str, str],
-    watched: dict[str, tuple[str, str]], window: float, processes: int,
+    watched: dict[str, tuple[str, str]], window: float, processes: int, light: bool = True,
 ) -> Figures:
     """``watched``: slot -> (publisher, layer) whose sent frames the slot should match."""
     relay = Child("relay", {"kind": kind})
@@ -150,7 +150,8 @@ def run(
                                            "slots": publisher_slots, "batch": 5, "nice": NICE})
             child.read()
             children.append(child)
-        viewers = [Child("participants", {"url": url, "participants": chunk, "slots": slots, "batch": 10, "nice": NICE})
+        viewers = [Child("participants", {"url": url, "participants": chunk, "slots": slots, "batch": 10, "nice": NICE,
+                                          "light": light})
                    for chunk in split(subscribers, processes)]
         for child in viewers:
             child.read()
@@ -211,17 +212,73 @@ def run(
     )
 
 
-def single_publisher(kind: str, n: int, window: float) -> Figures:
+def viewer_processes(n: int, light: bool) -> int:
+    """Full aiortc viewers cost ~8 ms of CPU per second each, light ones well under 1 ms."""
+    return max(1, min(4, n // (100 if light else 15) + 1))
+
+
+def single_publisher(kind: str, n: int, window: float, light: bool) -> Figures:
     subscribers = [f"viewer-{i:03d}" for i in range(n)]
     routes = {pid: {"program": Source("venue", "video"), "floor": Source("venue", "audio")} for pid in subscribers}
     return run(
         "ours" if kind == "ours" else "aiortc MediaRelay", kind, [(["venue"], VENUE_LAYERS, {})], routes, subscribers,
         {"program": "video", "floor": "audio"}, {"program": ("venue", "high"), "floor": ("venue", "mic")},
-        window, processes=max(1, min(4, n // 15 + 1)),
+        window, viewer_processes(n, light), light,
     )
 
 
-def topology(viewers: int, window: float) -> Figures:
+VIEWER_HEADER = (
+    "| viewers | N | load-generator process CPU (cores) | ms CPU / viewer / s | packets / viewer / s | "
+    "µs / received packet | video frames delivered (worst) |\n| --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def viewer_cost(n: int, window: float) -> list[str]:
+    """N light and N full aiortc viewers, one process each, on one relay and one publisher, measured together."""
+    kinds = {"light": [f"light-{i:03d}" for i in range(n)], "full": [f"full-{i:03d}" for i in range(n)]}
+    slots = {"program": "video", "floor": "audio"}
+    relay = Child("relay", {"kind": "ours"})
+    children: dict[str, Child] = {}
+    try:
+        url = relay.read()["url"]
+        route(url, {pid: {"program": Source("venue", "video"), "floor": Source("venue", "audio")}
+                    for pids in kinds.values() for pid in pids})
+        children["venue"] = Child("participants", {"url": url, "participants": ["venue"], "layers": VENUE_LAYERS,
+                                                   "nice": NICE})
+        children["venue"].read()
+        for kind, pids in kinds.items():
+            children[kind] = Child("participants", {"url": url, "participants": pids, "slots": slots, "batch": 10,
+                                                    "nice": NICE, "light": kind == "light"})
+            children[kind].read()
+        time.sleep(2.0)
+
+        def mark() -> tuple[float, dict[str, float], dict[str, dict[str, Any]]]:
+            cpu = {name: cpu_seconds(child.process.pid) for name, child in children.items()}
+            for child in children.values():
+                child.send("mark")
+            return time.monotonic(), cpu, {name: child.read() for name, child in children.items()}
+
+        start, cpu_start, before = mark()
+        time.sleep(window)
+        end, cpu_end, after = mark()
+    finally:
+        for child in children.values():
+            child.stop()
+        relay.stop()
+    elapsed = end - start
+    sent = after["venue"]["sent"]["venue"]["high"] - before["venue"]["sent"]["venue"]["high"]
+    rows = []
+    for kind, pids in kinds.items():
+        cores = (cpu_end[kind] - cpu_start[kind]) / elapsed
+        packets = sum(after[kind]["rtp"][pid][0] - before[kind]["rtp"][pid][0] for pid in pids)
+        worst = min((after[kind]["frames"][pid].get("program", 0) - before[kind]["frames"][pid].get("program", 0))
+                    for pid in pids)
+        rows.append(f"| {kind} | {n} | {cores:.3f} | {1000 * cores / n:.2f} | {packets / n / elapsed:.0f} | "
+                    f"{1e6 * cores * elapsed / max(packets, 1):.1f} | {100 * worst / max(sent, 1):.1f} % |")
+    return rows
+
+
+def topology(viewers: int, window: float, light: bool) -> Figures:
     villages = [f"desa-{i:02d}" for i in range(25)]
     subscribers = [f"balai-{i:03d}" for i in range(viewers)]
     # The chair's console is the venue's own peer: it sees the whole grid of villages.
@@ -234,7 +291,7 @@ def topology(viewers: int, window: float) -> Figures:
     ]
     watched = {"program": (villages[0], "high"), "venue": ("venue", "high")}
     return run(f"ours, session of {viewers} halls", "ours", publishers, routing.routes, subscribers, VIEWER_SLOTS,
-               watched, window, processes=max(1, min(4, viewers // 15 + 1)))
+               watched, window, viewer_processes(viewers, light), light)
 
 
 def main() -> None:
@@ -244,21 +301,31 @@ def main() -> None:
     parser.add_argument("--stock-ns", default="1,5", help="subscriber counts for aiortc's MediaRelay")
     parser.add_argument("--halls", default=None, help="comma-separated view-only hall counts for the topology")
     parser.add_argument("--window", type=float, default=None, help="seconds measured per scenario")
+    parser.add_argument("--full-viewers", action="store_true", help="subscribers as full aiortc receivers, not light")
+    parser.add_argument("--compare-viewers", type=int, default=None,
+                        help="N light vs N full viewers on one relay, CPU of each load-generator process (0: skip)")
     args = parser.parse_args()
     window = args.window or (5.0 if args.quick else 10.0)
     default_ns, default_halls = ("1,10", "10") if args.quick else ("1,10,50,100", "25,50,100")
     ns = [int(n) for n in (default_ns if args.ns is None else args.ns).split(",") if n]
     stock_ns = [int(n) for n in args.stock_ns.split(",") if n]
     halls = [int(n) for n in (default_halls if args.halls is None else args.halls).split(",") if n]
+    compare = (10 if args.quick else 50) if args.compare_viewers is None else args.compare_viewers
+    light = not args.full_viewers
 
     print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
+    if compare:
+        print(VIEWER_HEADER, flush=True)
+        for row in viewer_cost(compare, window):
+            print(row, flush=True)
+    print(f"subscribers: {'light' if light else 'full aiortc'} viewers", flush=True)
     print(HEADER, flush=True)
     for n in stock_ns:
-        print(single_publisher("stock", n, window).row(), flush=True)
+        print(single_publisher("stock", n, window, light).row(), flush=True)
     for n in ns:
-        print(single_publisher("ours", n, window).row(), flush=True)
+        print(single_publisher("ours", n, window, light).row(), flush=True)
     for count in halls:
-        print(topology(count, window).row(), flush=True)
+        print(topology(count, window, light).row(), flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
 
 

@@ -23,6 +23,7 @@ from aiohttp import web  # noqa: E402
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.contrib.media import MediaRelay  # noqa: E402
 
+from bench.lightviewer import LightViewer  # noqa: E402
 from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer  # noqa: E402
 from media import passthrough  # noqa: E402
 from media.relay import Relay, RelayConfig  # noqa: E402
@@ -143,8 +144,12 @@ class Tally:
 
 
 async def run_participants(args: dict[str, Any]) -> None:
-    """Peers that publish pre-encoded layers (``layers``), receive slots (``slots``), or both."""
+    """Peers that publish pre-encoded layers (``layers``), receive slots (``slots``), or both.
+    ``light``: receive-only peers are :class:`~bench.lightviewer.LightViewer`: they count RTP, and decrypt nothing."""
     os.nice(args.get("nice", 0))  # the load generator must not starve the relay it measures
+    if args.get("light") and not args.get("layers"):
+        await run_light_viewers(args)
+        return
     clips = {
         layer: make_clip("VP8", spec["width"], spec["height"], spec["fps"], 3.0, spec["bitrate"], spec["noise"])
         for layer, spec in args.get("layers", {}).items()
@@ -192,6 +197,41 @@ async def run_participants(args: dict[str, Any]) -> None:
                 },
             })
     await asyncio.gather(*(client.close() for client in clients.values()))
+
+
+async def run_light_viewers(args: dict[str, Any]) -> None:
+    """Receive-only participants as light viewers: the same counters as full ones, from RTP headers."""
+    viewers: dict[str, LightViewer] = {}
+    joined: dict[str, float] = {}
+    async with aiohttp.ClientSession() as session:
+
+        async def one(pid: str) -> None:
+            viewers[pid] = LightViewer(args["slots"])
+            joined[pid] = time.monotonic()
+            await join(session, args["url"], pid, viewers[pid].client)
+
+        batch = args.get("batch", 10)
+        for start in range(0, len(args["participants"]), batch):
+            await asyncio.gather(*(one(pid) for pid in args["participants"][start : start + batch]))
+
+        def complete(viewer: LightViewer) -> bool:
+            return len(viewer.streams) == len(args["slots"])
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(complete(v) for v in viewers.values()):
+            await asyncio.sleep(0.05)
+        emit({"ready": True})
+        async for _ in commands():
+            emit({
+                "sent": {},
+                "frames": {pid: v.frames() for pid, v in viewers.items()},
+                "rtp": {pid: [v.packets(), v.lost()] for pid, v in viewers.items()},
+                "join": {
+                    pid: min(s.first for s in v.streams.values() if s.first is not None) - joined[pid]
+                    for pid, v in viewers.items() if complete(v)
+                },
+            })
+    await asyncio.gather(*(viewer.close() for viewer in viewers.values()))
 
 
 ROLES = {"relay": run_relay, "participants": run_participants}
