@@ -140,7 +140,7 @@ def _recording_parts(app: web.Application) -> list[PartFactory]:
     broadcasts = app[BROADCASTS]
     factories: list[PartFactory] = [lambda sid, title: [SessionTracks(relay, root, sid, min_free_mb=min_free)]]
     if config.program:
-        factories.append(lambda sid, title: [ProgramFeed(relay, root, sid, title)])
+        factories.append(lambda sid, title: [ProgramFeed(relay, root, sid, title, rungs=config.program_rungs)])
     factories.append(lambda sid, title: broadcasts.open(sid))  # each pushes the program's HLS: none configured, none
     return factories
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from recordings.composer import DEFAULT_RUNGS, parse_rung
 from recordings.rtmp import masked, url_problem
 from rooms.errors import Invalid
 from rooms.opd import parse_opd_csv
@@ -26,6 +27,7 @@ class Config:
     port: int = 8080
     data_dir: Path = Path("var")
     program: bool = False  # compose each live session's program (HLS, RTMP); the command line turns it on
+    program_rungs: tuple[str, ...] = DEFAULT_RUNGS  # name:WIDTHxHEIGHT:BITRATE, "main" first (the push reads it)
     recordings_dir: Path | None = None  # unset: <data>/recordings (see ``recordings_root``)
     recordings_min_free: int = 500  # MB the recordings disk must keep free: below it recording stops or never starts
     redis_url: str | None = None  # set: Redis log + Socket.IO Redis manager (several nodes); unset: SQLite
@@ -132,6 +134,9 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                    help="push every live session's program here: rtmp[s]://server/application/key (repeat)")
     p.add_argument("--no-program", action="store_true", default=env.get("MH_PROGRAM", "1") == "0",
                    help="compose no program feed (no livestream, no RTMP push); the track recordings go on")
+    p.add_argument("--program-rung", action="append", default=None,
+                   help="a rung of the program's HLS, name:WIDTHxHEIGHT:BITRATE (repeat; 'main' first); "
+                        "default main:1280x720:2500000 and low:640x360:700000")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return p
 
@@ -139,6 +144,15 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> Config:
     parser = _parser(os.environ)
     a = parser.parse_args(argv)
+    rungs = tuple(a.program_rung or [r for r in os.environ.get("MH_PROGRAM_RUNGS", "").split(",") if r]
+                  or DEFAULT_RUNGS)
+    try:
+        for rung in rungs:
+            parse_rung(rung, audio_bitrate=0)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    if rungs[0].split(":")[0] != "main":
+        parser.error("the first --program-rung is 'main': the RTMP push and the players start there")
     for url in a.rtmp:
         if problem := url_problem(url):
             parser.error(f"--rtmp {masked(url)}: {problem}")  # the key stays out of the message
@@ -169,6 +183,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         turn_urls=tuple(a.turn),
         turn_secret=a.turn_secret,
         program=not a.no_program,
+        program_rungs=rungs,
         demo=not a.no_demo,
         credential_days=a.credential_days,
         rtmp_urls=tuple(a.rtmp),
