@@ -18,6 +18,7 @@ from aiohttp import web
 
 from harness.hub import start_hub
 from harness.net import REDIS_URL
+from harness.peers import make_clip, make_opus
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 from server.keys import SESSIONS, SIGNER
@@ -154,3 +155,14 @@ async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[H
         if keys:
             await r.delete(*keys)
         await r.aclose()
+
+
+@pytest.fixture(scope="module")
+def clip() -> Any:
+    """A VP8 clip for the media tests' publishers, encoded once per module."""
+    return make_clip("VP8")
+
+
+@pytest.fixture(scope="module")
+def opus() -> tuple[bytes, ...]:
+    return make_opus()

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness.peers import ClipTrack, OpusTrack, make_client, make_clip, make_opus, wait_for
+from harness.peers import ClipTrack, OpusTrack, make_client, wait_for
 from harness.sample import VENUE
 from recordings.paths import manifest_path
 from rooms.log.chain import read_export, verify
@@ -22,16 +22,6 @@ from tests.server.conftest import Hub
 from tests.server.test_signalling import Peer
 
 pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # recording does not depend on the store
-
-
-@pytest.fixture(scope="module")
-def clip() -> Any:
-    return make_clip("VP8")
-
-
-@pytest.fixture(scope="module")
-def opus() -> tuple[bytes, ...]:
-    return make_opus()
 
 
 def camera(clip: Any) -> ClipTrack:

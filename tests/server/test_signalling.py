@@ -10,22 +10,12 @@ import pytest
 import socketio
 from aiortc import RTCSessionDescription
 
-from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer, wait_for
+from harness.peers import Client, ClipTrack, OpusTrack, make_client, offer, wait_for
 from harness.sample import VENUE
 from server.keys import SESSIONS, SIGNALLING
 from tests.server.conftest import Hub
 
 pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # media does not depend on the store
-
-
-@pytest.fixture(scope="module")
-def clip() -> Any:
-    return make_clip("VP8")
-
-
-@pytest.fixture(scope="module")
-def opus() -> tuple[bytes, ...]:
-    return make_opus()
 
 
 class Peer:
