@@ -18,11 +18,12 @@ from aiohttp import web
 
 from harness.hub import start_hub
 from harness.net import REDIS_URL
-from harness.peers import make_clip, make_opus
 from harness.sample import VENUE, small_roster
 from rooms.actors import Kind
 from server.keys import SESSIONS, SIGNER
 from server.provision import found_session
+from tests.media.conftest import opus_packets as opus_packets  # the media tests' clips, encoded once a run
+from tests.media.conftest import vp8_clip as vp8_clip
 
 
 @dataclass
@@ -156,13 +157,3 @@ async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[H
             await r.delete(*keys)
         await r.aclose()
 
-
-@pytest.fixture(scope="module")
-def clip() -> Any:
-    """A VP8 clip for the media tests' publishers, encoded once per module."""
-    return make_clip("VP8")
-
-
-@pytest.fixture(scope="module")
-def opus() -> tuple[bytes, ...]:
-    return make_opus()

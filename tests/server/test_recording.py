@@ -24,8 +24,8 @@ from tests.server.test_signalling import Peer
 pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)  # recording does not depend on the store
 
 
-def camera(clip: Any) -> ClipTrack:
-    track = ClipTrack(clip)
+def camera(vp8_clip: Any) -> ClipTrack:
+    track = ClipTrack(vp8_clip)
     track.lost_requests = 1 << 30  # keyframes at the loop's start only: the harness's answers do not decode on
     return track
 
@@ -47,13 +47,13 @@ async def get(hub: Hub, who: str | None, path: str) -> tuple[int, bytes, dict[st
 
 
 async def test_each_turn_is_recorded_tied_to_its_grant_and_the_archive_holds_it(
-        hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+        hub: Hub, vp8_clip: Any, opus_packets: tuple[bytes, ...]) -> None:
     speaker = next(c for c in hub.interactive if c != VENUE)
     mod = await hub.connect("moderator")
     await mod.ok("agenda.add", title="Pembahasan usulan")
     await mod.ok("session.start")
     await mod.ok("agenda.open", item="A-01")
-    peers = [Peer((await hub.connect(who)).sio, make_client(publish={"high": camera(clip), "mic": OpusTrack(opus)}))
+    peers = [Peer((await hub.connect(who)).sio, make_client(publish={"high": camera(vp8_clip), "mic": OpusTrack(opus_packets)}))
              for who in ("chair", speaker)]
     try:
         for peer in peers:

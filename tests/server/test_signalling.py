@@ -40,8 +40,8 @@ class Peer:
         return reply
 
 
-def publisher(clip: Any, opus: tuple[bytes, ...], level: int | None = None) -> Client:
-    return make_client(publish={"high": ClipTrack(clip), "low": ClipTrack(clip), "mic": OpusTrack(opus, level)},
+def publisher(vp8_clip: Any, opus_packets: tuple[bytes, ...], level: int | None = None) -> Client:
+    return make_client(publish={"high": ClipTrack(vp8_clip), "low": ClipTrack(vp8_clip), "mic": OpusTrack(opus_packets, level)},
                        receive={"program": "video", "floor": "audio", "venue_audio": "audio"})
 
 
@@ -49,11 +49,11 @@ def viewer() -> Client:
     return make_client(receive={"program": "video", "floor": "audio", "venue_audio": "audio"})
 
 
-async def test_the_floor_moves_the_program_and_mute_silences(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+async def test_the_floor_moves_the_program_and_mute_silences(hub: Hub, vp8_clip: Any, opus_packets: tuple[bytes, ...]) -> None:
     speaker_code = next(c for c in hub.interactive if c != VENUE)
     watcher_code = next(c for c in hub.villages if c not in hub.interactive)
-    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
-    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus, level=-10))
+    chair = Peer((await hub.connect("chair")).sio, publisher(vp8_clip, opus_packets))
+    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(vp8_clip, opus_packets, level=-10))
     watcher = Peer((await hub.connect(watcher_code)).sio, viewer())
     mod = await hub.connect("moderator")
     try:
@@ -85,12 +85,12 @@ async def test_the_floor_moves_the_program_and_mute_silences(hub: Hub, clip: Any
             await peer.client.close()
 
 
-async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: Hub, clip: Any,
-                                                                          opus: tuple[bytes, ...]) -> None:
+async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: Hub, vp8_clip: Any,
+                                                                          opus_packets: tuple[bytes, ...]) -> None:
     watcher_code = next(c for c in hub.villages if c not in hub.interactive)
-    viewonly = Peer((await hub.connect(watcher_code)).sio, publisher(clip, opus))
+    viewonly = Peer((await hub.connect(watcher_code)).sio, publisher(vp8_clip, opus_packets))
     public = Peer((await hub.connect(None)).sio, viewer())
-    mod = Peer((await hub.connect("moderator")).sio, publisher(clip, opus))
+    mod = Peer((await hub.connect("moderator")).sio, publisher(vp8_clip, opus_packets))
     try:
         assert (await viewonly.join())["error"] == "forbidden"
         assert (await public.join())["error"] == "forbidden"
@@ -102,7 +102,7 @@ async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: H
         staff = await hub.connect("moderator")
         await staff.ok("session.start")
         await staff.ok("village.promote", village=watcher_code)
-        promoted = Peer((await hub.connect(watcher_code)).sio, publisher(clip, opus))
+        promoted = Peer((await hub.connect(watcher_code)).sio, publisher(vp8_clip, opus_packets))
         assert (await promoted.join())["ok"]
         relay_id = f"{hub.session}/{watcher_code}"
         relay = hub.app[SIGNALLING].relay
@@ -115,11 +115,11 @@ async def test_only_publishers_may_send_and_peers_close_with_their_socket(hub: H
             await peer.client.close()
 
 
-async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, vp8_clip: Any, opus_packets: tuple[bytes, ...]) -> None:
     speaker_code = next(c for c in hub.interactive if c != VENUE)
-    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
+    chair = Peer((await hub.connect("chair")).sio, publisher(vp8_clip, opus_packets))
     speaker_sio = (await hub.connect(speaker_code)).sio
-    speaker = Peer(speaker_sio, publisher(clip, opus))
+    speaker = Peer(speaker_sio, publisher(vp8_clip, opus_packets))
     watcher = Peer((await hub.connect(next(c for c in hub.villages if c not in hub.interactive))).sio, viewer())
     mod = await hub.connect("moderator")
     await mod.sync()
@@ -145,7 +145,7 @@ async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: 
 
         await speaker_sio.disconnect()  # a reload: the socket and the peer close
         await mod.wait_for(paused, 10)
-        back = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+        back = Peer((await hub.connect(speaker_code)).sio, publisher(vp8_clip, opus_packets))
         assert (await back.join())["ok"]
         await mod.wait_for(lambda m: not paused(m), 10)
         await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
@@ -160,9 +160,9 @@ async def test_the_floor_pauses_while_its_holders_media_is_gone(hub: Hub, clip: 
 
 
 async def test_a_hall_given_the_floor_before_its_media_arrives_is_paused_until_it_does(
-        hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+        hub: Hub, vp8_clip: Any, opus_packets: tuple[bytes, ...]) -> None:
     speaker_code = next(c for c in hub.interactive if c != VENUE)
-    chair = Peer((await hub.connect("chair")).sio, publisher(clip, opus))
+    chair = Peer((await hub.connect("chair")).sio, publisher(vp8_clip, opus_packets))
     watcher = Peer((await hub.connect(next(c for c in hub.villages if c not in hub.interactive))).sio, viewer())
     mod = await hub.connect("moderator")
     await mod.sync()
@@ -175,7 +175,7 @@ async def test_a_hall_given_the_floor_before_its_media_arrives_is_paused_until_i
         await mod.wait_for(lambda m: m["floor"]["paused_at"] is not None, 10)
         await wait_for(lambda: watcher.routes.get("program") == "chair", 10)
 
-        speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+        speaker = Peer((await hub.connect(speaker_code)).sio, publisher(vp8_clip, opus_packets))
         assert (await speaker.join())["ok"]
         await mod.wait_for(lambda m: m["floor"]["paused_at"] is None, 10)
         await wait_for(lambda: watcher.routes.get("program") == speaker_code, 10)
@@ -185,10 +185,10 @@ async def test_a_hall_given_the_floor_before_its_media_arrives_is_paused_until_i
                 await peer.client.close()
 
 
-async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, clip: Any,
-                                                                     opus: tuple[bytes, ...]) -> None:
+async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, vp8_clip: Any,
+                                                                     opus_packets: tuple[bytes, ...]) -> None:
     chair_sio = (await hub.connect("chair")).sio
-    chair = Peer(chair_sio, publisher(clip, opus))
+    chair = Peer(chair_sio, publisher(vp8_clip, opus_packets))
     staff = await hub.connect("chair")
     await staff.sync()
     try:
@@ -206,10 +206,10 @@ async def test_the_chairs_screen_share_ends_when_the_venue_media_does(hub: Hub, 
         await chair.client.close()
 
 
-async def test_a_demoted_hall_stops_publishing_at_once(hub: Hub, clip: Any, opus: tuple[bytes, ...]) -> None:
+async def test_a_demoted_hall_stops_publishing_at_once(hub: Hub, vp8_clip: Any, opus_packets: tuple[bytes, ...]) -> None:
     """Demoted, a hall's tracks are dropped by the hub itself (its page need not re-offer) and its page is told."""
     speaker_code = next(c for c in hub.interactive if c != VENUE)
-    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(clip, opus))
+    speaker = Peer((await hub.connect(speaker_code)).sio, publisher(vp8_clip, opus_packets))
     watcher_code = next(c for c in hub.villages if c not in hub.interactive)
     watcher = Peer((await hub.connect(watcher_code)).sio, viewer())
     told: list[Any] = []
@@ -232,13 +232,13 @@ async def test_a_demoted_hall_stops_publishing_at_once(hub: Hub, clip: Any, opus
         seen = relay.peer(f"{hub.session}/{watcher_code}")
         assert seen is not None
         assert all(o.feed is None or o.feed.source.publisher != pid for o in seen.outlets.values())
-        again = Peer(speaker.sio, publisher(clip, opus))  # the same page offering its camera again
+        again = Peer(speaker.sio, publisher(vp8_clip, opus_packets))  # the same page offering its camera again
         assert (await again.join())["error"] == "forbidden"
         await again.client.close()
 
         await mod.ok("village.promote", village=speaker_code)
         await wait_for(lambda: told == [{"allowed": False}, {"allowed": True}], 10)
-        back = Peer(speaker.sio, publisher(clip, opus))
+        back = Peer(speaker.sio, publisher(vp8_clip, opus_packets))
         assert (await back.join())["ok"]
         await wait_for(lambda: bool(relay.stats()[pid]["publishing"]), 10)
         await back.client.close()
