@@ -283,13 +283,18 @@ def sio_load(url: str, sid: str, n: int) -> Any:
         async def follow() -> None:
             proc.terminate()
             proc.join(10)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await http.close()
+            await stop_pollers(tasks, http)
 
         return proc, result, follow
     return start
+
+
+async def stop_pollers(tasks: list[asyncio.Task[None]], http: aiohttp.ClientSession) -> None:
+    """The sampled followers of a load: cancelled, then their client closed."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
 
 
 def http_load(url: str, n: int, folder: Path, seconds: float) -> Any:
@@ -314,10 +319,7 @@ def http_load(url: str, n: int, folder: Path, seconds: float) -> Any:
                 f"; {errors.group(0)}" if errors else "")
 
         async def follow() -> None:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await http.close()
+            await stop_pollers(tasks, http)
 
         return proc, result, follow
     return start
