@@ -41,7 +41,7 @@ from media.feed import Feed  # noqa: E402
 from media.outlet import Outlet  # noqa: E402
 from media.routes import Source  # noqa: E402
 from recordings.layout import scene_to_dict  # noqa: E402
-from recordings.pipe import Link, Tap, pack_control, pack_frame  # noqa: E402
+from media.pipe import Link, Tap, pack_control, pack_frame  # noqa: E402
 from recordings.scene import Floor, Scene  # noqa: E402
 from recordings.webm import WebmClip  # noqa: E402
 

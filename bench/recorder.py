@@ -38,7 +38,7 @@ from harness.peers import make_clip, make_opus  # noqa: E402
 from media.feed import Feed  # noqa: E402
 from media.outlet import Outlet  # noqa: E402
 from media.routes import Source  # noqa: E402
-from recordings.pipe import Link, Tap  # noqa: E402
+from media.pipe import Link, Tap  # noqa: E402
 from recordings.track import TrackRecorder  # noqa: E402
 
 STEP = {"VP8": 3000, "opus": 960}  # RTP ticks per frame: 30 fps at 90 kHz, 20 ms at 48 kHz

@@ -38,15 +38,10 @@ its peer closing, or no RTP from it for ``stall_after`` seconds (a lost connecti
 before ICE gives up).
 
 **Beyond one core.** The control surface is also plain messages (:meth:`Relay.handle`: dicts in,
-dicts out), so the server can hold one relay per worker process, one per core, and send each
-message to the worker that owns the participant (hash of the id; a publisher's worker also
-receives its subscribers' routes). A publisher whose subscribers sit on other workers would be
-fanned out by its own worker as encoded frames (codec, bytes, RTP time) over a local socket to a
-mirror :class:`~media.feed.Feed` in each worker that needs it — the same ``on_frame`` entry the
-receiver tap uses — and keyframe requests travel back the same way. Per-subscriber work (RTP
-header, SRTP, ``sendto``) then spreads over the cores; per-frame work is done once per worker.
-Not built: in bench/README.md the whole session takes ~0.6 of one core and the 2-core machine
-runs out with its load generator first.
+dicts out), so :class:`~media.workers.RelayWorkers` holds one relay per worker process and sends
+each message to the worker that owns the participant. A source some other worker needs is fanned
+out by its own worker once per worker (:mod:`media.mesh`) into a :meth:`mirror` feed there, which
+routes and consumers take as if it were published locally; its keyframe requests go back.
 """
 
 from __future__ import annotations
@@ -56,7 +51,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.rtp import RtpPacket
@@ -115,6 +110,35 @@ class Peer:
     speaking: bool = False
     last_seen: float | None = None  # loop time
     sample: tuple[float, int, int] = (0.0, 0, 0)  # loop time, bytes in, bytes out at the previous stats()
+
+
+class RelayControl(Protocol):
+    """What the server drives: a :class:`Relay` in the hub, or :class:`~media.workers.RelayWorkers`."""
+
+    config: RelayConfig
+
+    def observe(self, on_speaking: SpeakingCallback, on_presence: PresenceCallback) -> None: ...
+
+    async def answer(self, participant: str, offer_sdp: str, *, layers: Mapping[str, str] | None = None,
+                     slots: Mapping[str, str] | None = None, publish: bool = True) -> str: ...
+
+    def live(self, participant: str) -> bool: ...
+
+    def unpublish(self, participant: str) -> None: ...
+
+    async def close_peer(self, participant: str) -> None: ...
+
+    def route(self, subscriber: str, slots: Mapping[str, Source | None]) -> None: ...
+
+    def set_muted(self, participants: Iterable[str]) -> None: ...
+
+    def consume(self, source: Source, consumer: Consumer) -> None: ...
+
+    def release(self, source: Source, consumer: Consumer) -> None: ...
+
+    def stats(self) -> dict[str, dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
 
 
 def default_name(kind: str, role: str, index: int) -> str:
@@ -259,6 +283,34 @@ class Relay:
         feed = self._feeds.get(source)
         if feed is not None:
             feed.consumers.discard(consumer)
+
+    # mirrors: sources published in another worker (media/mesh.py)
+
+    def mirror(self, source: Source, ask_keyframe: Callable[[], None]) -> Feed:
+        """A feed of ``source`` whose frames another worker hands to :meth:`Feed.on_frame` and whose
+        keyframe requests go back there; routes and consumers take it as if published here."""
+        feed = Feed(source, lambda ssrc: ask_keyframe(), self.config.keyframe_interval)
+        feed.media_ssrc = 0  # no RTP arrives here: a request must not wait for a first packet
+        feed.consumers.update(self._consumers.get(source, ()))
+        self._mute(feed)
+        self.unmirror(source)
+        self._feeds[source] = feed
+        for peer in self._peers.values():
+            self._apply_routes(peer)
+        return feed
+
+    def unmirror(self, source: Source) -> None:
+        """The mirrored source ended (its publisher left, or its worker did). Harmless if absent."""
+        feed = self._feeds.get(source)
+        if feed is not None and not any(source in peer.feeds for peer in self._peers.values()):
+            del self._feeds[source]
+            feed.close()
+
+    def request_keyframe(self, source: Source) -> None:
+        """A mirror of ``source`` elsewhere waits for a keyframe. Harmless if it is not published."""
+        feed = self._feeds.get(source)
+        if feed is not None:
+            feed.request_keyframe()
 
     # observation
 

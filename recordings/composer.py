@@ -2,7 +2,7 @@
 
     python -m recordings.composer --out DIR --title T [--rungs main:1280x720:2500000 low:640x360:700000]
 
-Its stdin carries :mod:`recordings.pipe` messages from :class:`recordings.program.ProgramFeed`:
+Its stdin carries :mod:`media.pipe` messages from :class:`recordings.program.ProgramFeed`:
 tracks announced with their source and codec, their encoded frames, and the scene as JSON. A
 reader thread decodes every input once (VP8/H.264/Opus) and keeps its latest picture and its sound;
 the main thread runs a fixed 25 fps clock: the layout (:func:`recordings.layout.compose`, from the
@@ -34,7 +34,7 @@ from media.routes import Source
 from recordings.hls import Rung, master_playlist
 from recordings.layout import Layout, compose, scene_from_dict
 from recordings.picture import Canvas, Picture
-from recordings.pipe import CONTROL, read_messages
+from media.pipe import CONTROL, read_messages
 from recordings.scene import Scene
 from recordings.segments import Rendition, write_atomically
 

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from media.relay import Relay
+from media.relay import RelayControl
 from media.routes import Source
 from recordings.child import Child
 from recordings.composer import DEFAULT_RUNGS
 from recordings.layout import scene_to_dict, wanted
 from recordings.paths import program_dir
-from recordings.pipe import Link, Tap, pack_control
+from media.pipe import Link, Tap, pack_control
 from recordings.scene import Scene
 
 
@@ -37,7 +37,7 @@ class ProgramFeed:
 
     def __init__(
         self,
-        relay: Relay,
+        relay: RelayControl,
         root: Path,
         session: str,
         title: str,

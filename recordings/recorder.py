@@ -1,6 +1,6 @@
 """The recorder child: ``python -m recordings.recorder ROOT SESSION [--min-free MB]``.
 
-It reads the tracks of one session from its stdin (``recordings.pipe``: a tap per track announces
+It reads the tracks of one session from its stdin (``media.pipe``: a tap per track announces
 it, then its frames) and writes each to clips with the same code as the in-process recorder
 (:class:`recordings.track.Cutter` and :class:`~recordings.track.Clips`), in the session's
 ``tracks/`` folder, keeping the manifest. It writes in the order it reads, with no queue of its
@@ -29,7 +29,7 @@ from typing import Any
 from media.routes import Source
 from recordings.manifest import Context, Manifest
 from recordings.paths import tracks_dir
-from recordings.pipe import CONTROL, Message, read_messages
+from media.pipe import CONTROL, Message, read_messages
 from recordings.track import Clips, Cutter, next_number
 from recordings.webm import CODECS
 

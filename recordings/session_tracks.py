@@ -1,6 +1,6 @@
 """The part that records every published track of a live session: the venue (its high video and its
 mic) and each interactive hall, each as forwarded, in one recorder child (``recordings.recorder``)
-kept running by :class:`recordings.child.Child` and fed over a :class:`recordings.pipe.Link` with a
+kept running by :class:`recordings.child.Child` and fed over a :class:`media.pipe.Link` with a
 tap per track. The relay never waits for it: a full pipe drops up to a keyframe.
 
 Every floor change (a new grant, the floor ended) and every new agenda item splits all tracks, not
@@ -21,7 +21,7 @@ from media.feed import Consumer, Feed
 from media.routes import Source
 from recordings.child import Child
 from recordings.manifest import Context
-from recordings.pipe import Link, Tap, pack_control
+from media.pipe import Link, Tap, pack_control
 from recordings.recorder import STOPPED
 from recordings.scene import Scene
 

@@ -11,7 +11,8 @@ import socketio
 from aiohttp import web
 
 from media.ice import IceConfig
-from media.relay import Relay, RelayConfig
+from media.relay import Relay, RelayConfig, RelayControl
+from media.workers import RelayWorkers
 from recordings.program import ProgramFeed
 from recordings.session_tracks import SessionTracks
 from rooms.log.port import EventLog
@@ -125,8 +126,16 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
 async def _media(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     ice = IceConfig(config.stun_urls, config.turn_urls, config.turn_secret)
-    relay = Relay(RelayConfig(video_codec=config.video_codec, ice=ice))
+    relay_config = RelayConfig(video_codec=config.video_codec, ice=ice)
+    relay: RelayControl
+    if config.relay_workers > 1:
+        relay = RelayWorkers(relay_config, config.relay_workers)
+        await relay.start()
+    else:
+        relay = Relay(relay_config)
     app[SIGNALLING] = signalling = Signalling(app[SIO], app[CHANNEL], app[SESSIONS], relay)
+    if isinstance(relay, RelayWorkers):
+        relay.on_lost = signalling.reconnect  # their pages offer again to the restarted worker
     app[CHANNEL].meter()  # after every handler is registered: each event costs from its client's budget
     signalling.start()
     yield

@@ -48,6 +48,7 @@ class Config:
     flush_interval: float = 0.2  # seconds between read-model pushes of one session: 5 a second reads as live
     support_batch: float = 0.25  # seconds citizens' supports gather before one append decides them all
     video_codec: str = "VP8"  # the relay forwards one video codec: every publisher sends it
+    relay_workers: int = 1  # relay processes; 1: the relay runs in the hub's own process
     stun_urls: tuple[str, ...] = ()  # handed to browsers; never a public server unless configured
     turn_urls: tuple[str, ...] = ()  # e.g. turn:turn.example.go.id:3478 (coturn with use-auth-secret)
     turn_secret: str = ""  # coturn's static-auth-secret: browsers get time-limited credentials
@@ -125,6 +126,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--trusted-proxy", action="append",
                    default=[a for a in env.get("MH_TRUSTED_PROXIES", "").split(",") if a])
     p.add_argument("--video-codec", choices=("VP8", "H264"), default=env.get("MH_VIDEO_CODEC", "VP8"))
+    p.add_argument("--relay-workers", type=_workers, default=_workers(env.get("MH_RELAY_WORKERS", "1")),
+                   help="relay worker processes, one per core ('auto': every core); 1 runs the relay in the hub")
     p.add_argument("--stun", action="append", default=[u for u in env.get("MH_STUN", "").split(",") if u])
     p.add_argument("--turn", action="append", default=[u for u in env.get("MH_TURN", "").split(",") if u])
     p.add_argument("--turn-secret", default=env.get("MH_TURN_SECRET", ""))
@@ -139,6 +142,15 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         "default main:1280x720:2500000 and low:640x360:700000")
     p.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return p
+
+
+def _workers(value: str) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    count = int(value)
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError("antara 1 dan 64, atau 'auto'")
+    return count
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -179,6 +191,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         photo_quota_mb=a.photo_quota,
         trusted_proxies=tuple(a.trusted_proxy),
         video_codec=a.video_codec,
+        relay_workers=a.relay_workers,
         stun_urls=tuple(a.stun),
         turn_urls=tuple(a.turn),
         turn_secret=a.turn_secret,

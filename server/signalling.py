@@ -34,7 +34,7 @@ import socketio
 
 from media.errors import MediaError
 from media.ice import browser_ice_servers
-from media.relay import Relay
+from media.relay import RelayControl
 from media.routes import plan_routes
 from moderation.assembly import Assembly
 from rooms.actors import Kind, Role
@@ -89,7 +89,7 @@ def _names(value: object, field: str) -> dict[str, str]:
 
 
 class Signalling:
-    def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, relay: Relay,
+    def __init__(self, sio: socketio.AsyncServer, channel: Channel, sessions: Sessions, relay: RelayControl,
                  stats_interval: float = 2.0) -> None:
         self.sio, self.channel, self.sessions, self.relay = sio, channel, sessions, relay
         self.ice = relay.config.ice
@@ -249,6 +249,12 @@ class Signalling:
         session, ident = RelayId.parse(pid)
         report = {"participant": ident, "speaking": speaking}
         self.channel.spawn(self.sio.emit("speaking", report, room=room(session, "staff")))
+
+    def reconnect(self, pids: set[str]) -> None:
+        """The relay lost these participants' peers (a worker died): their pages offer again."""
+        for pid in pids:
+            if (sid := self._owners.get(pid)) is not None:
+                self.channel.spawn(self.sio.emit("media.reconnect", {}, to=sid))
 
     def presence(self, pid: str, live: bool) -> None:
         session, ident = RelayId.parse(pid)

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from harness.peers import Clip, _encode, make_opus
-from recordings.pipe import pack_control, pack_frame
+from media.pipe import pack_control, pack_frame
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 FPS = 30

@@ -7,7 +7,8 @@
 // renegotiated; "media.routes" says which participant each slot shows — from the new source's
 // first keyframe on, which may come well after the message: captions wait for it (pictured()).
 // "media.publish {allowed}" says the page's right to send changed: withdrawn (a hall demoted), the
-// hub has dropped its tracks already and the page stops sending them.
+// hub has dropped its tracks already and the page stops sending them. "media.reconnect" says the
+// relay lost this page's peer (its worker process died and was started again): the page offers anew.
 
 import { t } from "./i18n.js";
 import { holderOf } from "./shape.js";
@@ -107,6 +108,7 @@ export class MediaLink {
     });
     // a page that lost the hub re-offers once it is back: the old peer died with the connection
     live.socket.on("connect", () => this.wanted && this.connect());
+    live.socket.on("media.reconnect", () => this.wanted && this.connect());
   }
 
   /** Start (or restart) the link; stream = the hall's camera and microphone, or null to only watch. */

@@ -13,7 +13,7 @@ import pytest
 
 from media.routes import Source
 from recordings.child import Child
-from recordings.pipe import CONTROL, FRAME, Link, Tap, pack_control, pack_frame, read_messages
+from media.pipe import CONTROL, FRAME, HEADER, Link, Tap, pack_control, pack_frame, read_message, read_messages
 
 
 def test_messages_read_back_and_a_torn_tail_is_ignored() -> None:
@@ -27,12 +27,24 @@ def test_messages_read_back_and_a_torn_tail_is_ignored() -> None:
 
 def test_a_corrupt_header_is_an_error_not_a_huge_read() -> None:
     with pytest.raises(ValueError):
-        list(read_messages(io.BytesIO(b"\x07" + b"\x00" * 11)))
+        list(read_messages(io.BytesIO(b"\x07" + b"\x00" * (HEADER.size - 1))))
+
+
+async def test_a_socket_reads_the_same_messages_with_the_audio_level_kept() -> None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(pack_frame(2, False, 960, b"opus", level=0x80 | 30) + pack_frame(2, True, 1, b"vp8"))
+    reader.feed_data(pack_control({"type": "lost", "track": 2})[:-1])  # torn: the writer died mid-message
+    reader.feed_eof()
+    audio, video = await read_message(reader), await read_message(reader)
+    assert audio is not None and (audio.body, audio.timestamp, audio.level) == (b"opus", 960, 0x80 | 30)
+    assert video is not None and video.keyframe and video.level is None
+    assert await read_message(reader) is None
 
 
 class _Feed:
     def __init__(self) -> None:
         self.asked = 0
+        self.audio_level: int | None = None
 
     def request_keyframe(self) -> None:
         self.asked += 1
@@ -67,7 +79,7 @@ async def test_a_full_pipe_drops_up_to_the_next_keyframe_and_asks_for_one() -> N
 
 async def test_a_killed_child_is_started_again_and_taps_announce_again(tmp_path: os.PathLike[str]) -> None:
     out = os.path.join(tmp_path, "seen")
-    script = (f"import sys\nfrom recordings.pipe import read_messages\n"
+    script = (f"import sys\nfrom media.pipe import read_messages\n"
               f"for m in read_messages(sys.stdin.buffer):\n"
               f"    open({out!r}, 'a').write(f'{{m.kind}} {{m.track}} {{m.keyframe}}\\n')\n")
     link = Link()

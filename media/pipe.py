@@ -1,8 +1,10 @@
-"""Encoded frames from the relay to a child process (the composer, a recorder) over its stdin.
+"""Encoded frames from the relay to another process: a child's stdin (the composer, a recorder) or
+another relay worker's mirror feeds (:mod:`media.mesh`).
 
-A message is a fixed header and a body: kind (1 byte), track (2), flags (1: bit 0 keyframe),
-timestamp (4: the track's RTP clock), body length (4). A FRAME's body is one encoded frame of the
-track; a CONTROL's body is a JSON object (a track's source and codec, a layout, a split, ...).
+A message is a fixed header and a body: kind (1 byte), track (2), flags (1: bit 0 keyframe, bit 1
+audio level present), audio level (1: the RFC 6464 byte the feed forwards), timestamp (4: the
+track's RTP clock), body length (4). A FRAME's body is one encoded frame of the track; a CONTROL's
+body is a JSON object (a track's source and codec, a layout, a split, a keyframe request, ...).
 
 The hub never waits for a child: while the pipe's buffer holds more than its bound a frame is
 dropped, and so is every frame of that track after it up to the next keyframe, which the tap asks
@@ -23,7 +25,8 @@ from typing import Any, BinaryIO
 from media.feed import Feed
 from media.routes import Source
 
-HEADER = struct.Struct("!BHBII")
+HEADER = struct.Struct("!BHBBII")
+_KEYFRAME, _LEVEL = 1, 2
 FRAME, CONTROL = 0, 1
 MAX_BODY = 8 << 20  # far above any encoded frame; a bigger length means the stream is corrupt
 
@@ -35,6 +38,7 @@ class Message:
     keyframe: bool
     timestamp: int
     body: bytes
+    level: int | None = None
 
     def control(self) -> dict[str, Any]:
         value = json.loads(self.body)
@@ -43,25 +47,41 @@ class Message:
         return value
 
 
-def pack_frame(track: int, keyframe: bool, timestamp: int, data: bytes) -> bytes:
-    return HEADER.pack(FRAME, track, int(keyframe), timestamp & 0xFFFFFFFF, len(data)) + data
+def pack_frame(track: int, keyframe: bool, timestamp: int, data: bytes, level: int | None = None) -> bytes:
+    flags = (_KEYFRAME if keyframe else 0) | (0 if level is None else _LEVEL)
+    return HEADER.pack(FRAME, track, flags, level or 0, timestamp & 0xFFFFFFFF, len(data)) + data
 
 
 def pack_control(body: dict[str, Any]) -> bytes:
     data = json.dumps(body, separators=(",", ":")).encode()
-    return HEADER.pack(CONTROL, 0, 0, 0, len(data)) + data
+    return HEADER.pack(CONTROL, 0, 0, 0, 0, len(data)) + data
+
+
+def _message(head: bytes) -> tuple[int, int, int, int, int, int]:
+    kind, track, flags, level, timestamp, length = HEADER.unpack(head)
+    if kind not in (FRAME, CONTROL) or length > MAX_BODY:
+        raise ValueError(f"corrupt message header: kind {kind}, length {length}")
+    return kind, track, flags, level, timestamp, length
 
 
 def read_messages(stream: BinaryIO) -> Iterator[Message]:
     """Every whole message until end of file (the hub closed the pipe); a torn tail is ignored."""
     while len(head := stream.read(HEADER.size)) == HEADER.size:
-        kind, track, flags, timestamp, length = HEADER.unpack(head)
-        if kind not in (FRAME, CONTROL) or length > MAX_BODY:
-            raise ValueError(f"corrupt message header: kind {kind}, length {length}")
+        kind, track, flags, level, timestamp, length = _message(head)
         body = stream.read(length)
         if len(body) < length:
             return
-        yield Message(kind, track, bool(flags & 1), timestamp, body)
+        yield Message(kind, track, bool(flags & _KEYFRAME), timestamp, body, level if flags & _LEVEL else None)
+
+
+async def read_message(reader: asyncio.StreamReader) -> Message | None:
+    """The next whole message from a socket; None at its end (a torn tail included)."""
+    try:
+        kind, track, flags, level, timestamp, length = _message(await reader.readexactly(HEADER.size))
+        body = await reader.readexactly(length)
+    except asyncio.IncompleteReadError:
+        return None
+    return Message(kind, track, bool(flags & _KEYFRAME), timestamp, body, level if flags & _LEVEL else None)
 
 
 class Link:
@@ -113,7 +133,7 @@ class Tap:
             self.frames_dropped += 1
             feed.request_keyframe()  # again while only deltas come: a request may be lost
             return
-        if self.link.send(pack_frame(self.track, keyframe, timestamp, data)):
+        if self.link.send(pack_frame(self.track, keyframe, timestamp, data, feed.audio_level)):
             self.frames_sent += 1
             self._waiting = False
         else:
