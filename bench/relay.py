@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/relay.py            # N = 1, 10, 50, 100 + stock baseline + topology
     .venv/bin/python bench/relay.py --quick    # N = 1, 10, shorter windows, small topology
+    .venv/bin/python bench/relay.py --workers 1,2 --ns 50,100 --halls 25   # ours in the hub, then 2 workers
 
 One publisher (VP8 640x360 ~1 Mbit/s 30 fps + Opus) -> N subscribers that do not decode, in
 several processes; the relay runs in its own process and its CPU is read from /proc/PID/stat.
 The baseline is aiortc's stock ``MediaRelay`` (decode once, re-encode per subscriber) in the same
 run. Then the session topology: 1 venue + 25 interactive villages publishing two layers each.
+``--workers``: ours is run once per worker count (``media.workers``; CPU is the relay process and
+its workers together, and each of them).
 RELAY_BENCH_VERBOSE=1 also prints the relay's counters and every slot's frame count to stderr.
 """
 
@@ -105,7 +108,7 @@ def percentile(values: list[float], q: float) -> float:
 class Figures:
     label: str
     subscribers: int
-    cpu_core: float  # relay's share of one core
+    cpu_core: float  # relay's share of one core (its workers included)
     us_per_packet: float
     us_per_subscriber: float  # relay CPU per subscriber per second of session, in µs/s
     rss_mb: float
@@ -116,15 +119,19 @@ class Figures:
     join_p50: float
     join_p95: float
     load_generator_cores: float  # publishers' and subscribers' processes, for context
-
+    cpu_each: tuple[float, ...] = ()  # with workers: the relay process's share, then each worker's
 
     def row(self) -> str:
         return (
-            f"| {self.label} | {self.subscribers} | {self.cpu_core:.2f} | {self.us_per_packet:.1f} | "
+            f"| {self.label} | {self.subscribers} | {self.cpu_core:.2f}{self.split()} | {self.us_per_packet:.1f} | "
             f"{self.us_per_subscriber / 1000:.1f} | {self.rss_mb:.0f} | {self.fps_min:.1f} / {self.fps_median:.1f} | "
             f"{100 * self.delivered_min:.1f} % | {100 * self.rtp_loss:.2f} % | "
             f"{1000 * self.join_p50:.0f} / {1000 * self.join_p95:.0f} | {self.load_generator_cores:.2f} |"
         )
+
+
+    def split(self) -> str:
+        return f" ({' + '.join(f'{c:.2f}' for c in self.cpu_each)})" if len(self.cpu_each) > 1 else ""
 
 
 HEADER = (
@@ -137,13 +144,14 @@ HEADER = (
 def run(
     label: str, kind: str, publishers: list[tuple[list[str], dict[str, Any], dict[str, str]]],
     routes: dict[str, dict[str, Source | None]], subscribers: list[str], slots: dict[str, str],
-    watched: dict[str, tuple[str, str]], window: float, processes: int, light: bool = True,
+    watched: dict[str, tuple[str, str]], window: float, processes: int, light: bool = True, workers: int = 1,
 ) -> Figures:
     """``watched``: slot -> (publisher, layer) whose sent frames the slot should match."""
-    relay = Child("relay", {"kind": kind})
+    relay = Child("relay", {"kind": kind, "workers": workers})
     children: list[Child] = []
     try:
-        url = relay.read()["url"]
+        ready = relay.read()
+        url, relay_pids = ready["url"], [relay.process.pid, *ready["workers"]]
         route(url, routes)
         for participants, layers, publisher_slots in publishers:
             child = Child("participants", {"url": url, "participants": participants, "layers": layers,
@@ -158,7 +166,7 @@ def run(
         children += viewers
         time.sleep(2.0)  # settle: every subscriber has had its keyframe
 
-        def mark() -> tuple[float, float, float, list[dict[str, Any]]]:
+        def mark() -> tuple[float, list[float], float, list[dict[str, Any]]]:
             others = sum(cpu_seconds(child.process.pid) for child in children)
             for child in children:
                 child.send("mark")
@@ -166,18 +174,19 @@ def run(
             counters = relay.read()
             if os.environ.get("RELAY_BENCH_VERBOSE"):
                 print(json.dumps({"relay": counters}), file=sys.stderr)
-            return time.monotonic(), cpu_seconds(relay.process.pid), others, [child.read() for child in children]
+            return time.monotonic(), [cpu_seconds(pid) for pid in relay_pids], others, [child.read() for child in children]
 
         start, cpu_start, others_start, before = mark()
         time.sleep(window)
         end, cpu_end, others_end, after = mark()
-        rss = rss_mb(relay.process.pid)
+        rss = sum(rss_mb(pid) for pid in relay_pids)
     finally:
         for child in children:
             child.stop()
         relay.stop()
     elapsed = end - start
-    cpu = (cpu_end - cpu_start) / elapsed
+    cpu_each = tuple((e - s) / elapsed for s, e in zip(cpu_start, cpu_end, strict=True))
+    cpu = sum(cpu_each)
     keys = ("sent", "frames", "rtp", "join")
     merged = [{key: {k: v for part in snapshot for k, v in part[key].items()} for key in keys}
               for snapshot in (before, after)]
@@ -208,7 +217,7 @@ def run(
         label, len(subscribers), cpu, 1e6 * cpu * elapsed / max(packets, 1), 1e6 * cpu / max(len(receivers), 1),
         rss, min(fps, default=0), statistics.median(fps) if fps else 0, min(delivered, default=0),
         lost / max(packets + lost, 1), percentile(joins, 0.5), percentile(joins, 0.95),
-        (others_end - others_start) / elapsed,
+        (others_end - others_start) / elapsed, cpu_each,
     )
 
 
@@ -217,13 +226,17 @@ def viewer_processes(n: int, light: bool) -> int:
     return max(1, min(4, n // (100 if light else 15) + 1))
 
 
-def single_publisher(kind: str, n: int, window: float, light: bool) -> Figures:
+def ours(workers: int) -> str:
+    return "ours" if workers == 1 else f"ours, {workers} workers"
+
+
+def single_publisher(kind: str, n: int, window: float, light: bool, workers: int = 1) -> Figures:
     subscribers = [f"viewer-{i:03d}" for i in range(n)]
     routes = {pid: {"program": Source("venue", "video"), "floor": Source("venue", "audio")} for pid in subscribers}
     return run(
-        "ours" if kind == "ours" else "aiortc MediaRelay", kind, [(["venue"], VENUE_LAYERS, {})], routes, subscribers,
-        {"program": "video", "floor": "audio"}, {"program": ("venue", "high"), "floor": ("venue", "mic")},
-        window, viewer_processes(n, light), light,
+        ours(workers) if kind == "ours" else "aiortc MediaRelay", kind, [(["venue"], VENUE_LAYERS, {})], routes,
+        subscribers, {"program": "video", "floor": "audio"}, {"program": ("venue", "high"), "floor": ("venue", "mic")},
+        window, viewer_processes(n, light), light, workers,
     )
 
 
@@ -278,7 +291,7 @@ def viewer_cost(n: int, window: float) -> list[str]:
     return rows
 
 
-def topology(viewers: int, window: float, light: bool) -> Figures:
+def topology(viewers: int, window: float, light: bool, workers: int = 1) -> Figures:
     villages = [f"desa-{i:02d}" for i in range(25)]
     subscribers = [f"balai-{i:03d}" for i in range(viewers)]
     # The chair's console is the venue's own peer: it sees the whole grid of villages.
@@ -290,8 +303,8 @@ def topology(viewers: int, window: float, light: bool) -> Figures:
         (chunk, VILLAGE_LAYERS, VIEWER_SLOTS) for chunk in split(villages, 2)
     ]
     watched = {"program": (villages[0], "high"), "venue": ("venue", "high")}
-    return run(f"ours, session of {viewers} halls", "ours", publishers, routing.routes, subscribers, VIEWER_SLOTS,
-               watched, window, viewer_processes(viewers, light), light)
+    return run(f"{ours(workers)}, session of {viewers} halls", "ours", publishers, routing.routes, subscribers,
+               VIEWER_SLOTS, watched, window, viewer_processes(viewers, light), light, workers)
 
 
 def main() -> None:
@@ -301,6 +314,7 @@ def main() -> None:
     parser.add_argument("--stock-ns", default="1,5", help="subscriber counts for aiortc's MediaRelay")
     parser.add_argument("--halls", default=None, help="comma-separated view-only hall counts for the topology")
     parser.add_argument("--window", type=float, default=None, help="seconds measured per scenario")
+    parser.add_argument("--workers", default="1", help="comma-separated relay worker counts to run ours with")
     parser.add_argument("--full-viewers", action="store_true", help="subscribers as full aiortc receivers, not light")
     parser.add_argument("--compare-viewers", type=int, default=None,
                         help="N light vs N full viewers on one relay, CPU of each load-generator process (0: skip)")
@@ -312,6 +326,7 @@ def main() -> None:
     halls = [int(n) for n in (default_halls if args.halls is None else args.halls).split(",") if n]
     compare = (10 if args.quick else 50) if args.compare_viewers is None else args.compare_viewers
     light = not args.full_viewers
+    worker_counts = [int(n) for n in args.workers.split(",") if n]
 
     print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
     if compare:
@@ -322,10 +337,11 @@ def main() -> None:
     print(HEADER, flush=True)
     for n in stock_ns:
         print(single_publisher("stock", n, window, light).row(), flush=True)
-    for n in ns:
-        print(single_publisher("ours", n, window, light).row(), flush=True)
-    for count in halls:
-        print(topology(count, window, light).row(), flush=True)
+    for workers in worker_counts:
+        for n in ns:
+            print(single_publisher("ours", n, window, light, workers).row(), flush=True)
+        for count in halls:
+            print(topology(count, window, light, workers).row(), flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
 
 

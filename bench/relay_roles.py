@@ -27,6 +27,7 @@ from bench.lightviewer import LightViewer  # noqa: E402
 from harness.peers import Client, ClipTrack, OpusTrack, make_client, make_clip, make_opus, offer  # noqa: E402
 from media import passthrough  # noqa: E402
 from media.relay import Relay, RelayConfig  # noqa: E402
+from media.workers import RelayWorkers  # noqa: E402
 from media.routes import Source  # noqa: E402
 
 
@@ -91,6 +92,9 @@ class StockRelay:
 
 async def run_relay(args: dict[str, Any]) -> None:
     relay: Any = Relay(RelayConfig()) if args["kind"] == "ours" else StockRelay()
+    if args["kind"] == "ours" and args.get("workers", 1) > 1:
+        relay = RelayWorkers(RelayConfig(), args["workers"])
+        await relay.start()
 
     async def rpc(request: web.Request) -> web.Response:
         return web.json_response(await relay.handle(await request.json()))
@@ -102,8 +106,11 @@ async def run_relay(args: dict[str, Any]) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    emit({"ready": True, "url": f"http://127.0.0.1:{port}/rpc"})
+    workers = relay.pids() if isinstance(relay, RelayWorkers) else []
+    emit({"ready": True, "url": f"http://127.0.0.1:{port}/rpc", "workers": workers})
     async for _ in commands():
+        if isinstance(relay, RelayWorkers):
+            await relay.refresh_stats()  # not the last poll's: the marks bound the window
         stats = (await relay.handle({"op": "stats"})).get("stats", {})
         emit({
             "packets_out": sum(s.get("packets_out", 0) for s in stats.values()),

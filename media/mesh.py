@@ -35,15 +35,13 @@ class MeshServer:
     def __init__(self, relay: Relay, path: str) -> None:
         self.relay, self.path = relay, path
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_unix_server(self._serve, self.path)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
+        self._connections.add(writer)
         link = Link(LINK_LIMIT)
         link.attach(writer)
         taps: dict[int, Tap] = {}
@@ -60,7 +58,7 @@ class MeshServer:
                 self.relay.release(tap.source, tap)
             link.detach()
             writer.close()
-            self._connections.discard(task)
+            self._connections.discard(writer)
 
     def _control(self, body: Mapping[str, object], link: Link, taps: dict[int, Tap]) -> None:
         track = int(str(body["track"]))
@@ -76,11 +74,13 @@ class MeshServer:
             self.relay.request_keyframe(taps[track].source)
 
     async def close(self) -> None:
+        """Stop listening and end every connection: each one's reader sees the end and releases its taps."""
         if self._server is not None:
             self._server.close()
-        for task in tuple(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        for writer in tuple(self._connections):
+            writer.close()
+        if self._server is not None:
+            await self._server.wait_closed()
 
 
 class Mesh:

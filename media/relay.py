@@ -350,16 +350,7 @@ class Relay:
     # control as plain messages (one relay per worker process)
 
     async def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        """``{"op": ..., ...}`` -> ``{"ok": True, ...}`` or ``{"ok": False, "error": code, "message": ...}``."""
-        operation = _OPERATIONS.get(str(message.get("op")))
-        try:
-            if operation is None:
-                raise UnknownOperation(f"operasi tidak dikenal: {message.get('op')!r}")
-            return {"ok": True, **(await operation(self, message))}
-        except MediaError as exc:
-            return {"ok": False, "error": exc.code, "message": exc.message}
-        except (KeyError, TypeError, ValueError) as exc:
-            return {"ok": False, "error": "invalid", "message": str(exc)}
+        return await handle(self, message)
 
     # internals
 
@@ -494,6 +485,19 @@ class Relay:
         peer.feeds.clear()
 
 
+async def handle(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"op": ..., ...}`` -> ``{"ok": True, ...}`` or ``{"ok": False, "error": code, "message": ...}``."""
+    operation = _OPERATIONS.get(str(message.get("op")))
+    try:
+        if operation is None:
+            raise UnknownOperation(f"operasi tidak dikenal: {message.get('op')!r}")
+        return {"ok": True, **(await operation(relay, message))}
+    except MediaError as exc:
+        return {"ok": False, "error": exc.code, "message": exc.message}
+    except (KeyError, TypeError, ValueError) as exc:
+        return {"ok": False, "error": "invalid", "message": str(exc)}
+
+
 def _require_receive_only(offer_sdp: str) -> None:
     try:
         directions = passthrough.offered_directions(offer_sdp)
@@ -507,7 +511,7 @@ def _slots_from_message(raw: Mapping[str, Any]) -> dict[str, Source | None]:
     return {name: Source.from_dict(value) if value else None for name, value in raw.items()}
 
 
-async def _op_answer(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_answer(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     sdp = await relay.answer(
         str(message["participant"]), str(message["sdp"]), layers=message.get("layers"), slots=message.get("slots"),
         publish=bool(message.get("publish", True)),
@@ -515,31 +519,31 @@ async def _op_answer(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]
     return {"sdp": sdp}
 
 
-async def _op_close_peer(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_close_peer(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     await relay.close_peer(str(message["participant"]))
     return {}
 
 
-async def _op_unpublish(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_unpublish(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     relay.unpublish(str(message["participant"]))
     return {}
 
 
-async def _op_route(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_route(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     relay.route(str(message["subscriber"]), _slots_from_message(message["slots"]))
     return {}
 
 
-async def _op_set_muted(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_set_muted(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     relay.set_muted(map(str, message["participants"]))
     return {}
 
 
-async def _op_stats(relay: Relay, message: Mapping[str, Any]) -> dict[str, Any]:
+async def _op_stats(relay: RelayControl, message: Mapping[str, Any]) -> dict[str, Any]:
     return {"stats": relay.stats()}
 
 
-_OPERATIONS: dict[str, Callable[[Relay, Mapping[str, Any]], Awaitable[dict[str, Any]]]] = {
+_OPERATIONS: dict[str, Callable[[RelayControl, Mapping[str, Any]], Awaitable[dict[str, Any]]]] = {
     "answer": _op_answer,
     "close_peer": _op_close_peer,
     "route": _op_route,

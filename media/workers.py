@@ -31,7 +31,7 @@ from media.errors import MediaError
 from media.feed import Consumer
 from media.mesh import Mesh
 from media.presence import PresenceCallback
-from media.relay import Relay, RelayConfig, SpeakingCallback
+from media.relay import Relay, RelayConfig, SpeakingCallback, handle
 from media.routes import Source
 from media.tasks import Tasks
 from media.worker import LINE_LIMIT, config_to_dict, mirrors_message
@@ -238,6 +238,17 @@ class RelayWorkers:
         """Every worker's report as of the last poll (at most ``STATS_INTERVAL`` old)."""
         return dict(self._stats)
 
+    async def refresh_stats(self) -> dict[str, dict[str, Any]]:
+        """Every worker's report, asked for now (a benchmark's marks)."""
+        replies = await asyncio.gather(
+            *(w.request({"op": "stats"}) for w in self._workers if w.ready.is_set()), return_exceptions=True)
+        self._stats = {p: s for reply in replies if isinstance(reply, dict) for p, s in reply["stats"].items()}
+        return self.stats()
+
+    async def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """The relay's plain-message control (:func:`media.relay.handle`), for benchmarks' RPC."""
+        return await handle(self, message)
+
     async def close(self) -> None:
         await self._tasks.close()
         await asyncio.gather(*(worker.close() for worker in self._workers))
@@ -314,13 +325,7 @@ class RelayWorkers:
     async def _poll_stats(self) -> None:
         while True:
             await asyncio.sleep(STATS_INTERVAL)
-            replies = await asyncio.gather(
-                *(w.request({"op": "stats"}) for w in self._workers if w.ready.is_set()), return_exceptions=True)
-            merged: dict[str, dict[str, Any]] = {}
-            for reply in replies:
-                if isinstance(reply, dict):
-                    merged.update(reply["stats"])
-            self._stats = merged
+            await self.refresh_stats()
 
 
 def _route_message(subscriber: str, slots: Mapping[str, Source | None]) -> dict[str, Any]:
